@@ -1,0 +1,265 @@
+/* catalog: see catalog.h.
+ *
+ * One query reads every primary-key table visible to the service's role; the
+ * schema and table filters are applied here, in C, so the query stays the
+ * same whatever the settings. The lookup statement is "SELECT *": when a
+ * synced table changes shape under a running server (a column added, the
+ * table recreated), Postgres reports the prepared statement as stale ("cached
+ * plan must not change result type") and the pool re-prepares it once; the
+ * new column is served at once, and rows are encoded from the result's own
+ * column types, never from this snapshot.
+ */
+#include "catalog.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "jsonw.h"
+#include "xalloc.h"
+
+/* Tables with a primary key, their columns in order, and each column's place
+ * in the key (NULL when not a key column). Partitions are skipped: their
+ * parent is the table clients know. */
+static const char catalog_sql[] =
+    "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
+    "       a.atttypid, NOT a.attnotnull,"
+    "       (SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
+    "         WHERE k.attnum = a.attnum)"
+    "  FROM pg_index i"
+    "  JOIN pg_class c ON c.oid = i.indrelid"
+    "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    " WHERE i.indisprimary AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    "   AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    "   AND n.nspname NOT LIKE 'pg\\_%'"
+    "   AND has_table_privilege(c.oid, 'SELECT')"
+    " ORDER BY n.nspname, c.relname, a.attnum";
+
+static int in_list(char **list, const char *s)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, s) == 0)
+            return 1;
+    return 0;
+}
+
+static void quote_ident(struct buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_putc(b, '"');
+        buf_putc(b, *s);
+    }
+    buf_putc(b, '"');
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void table_finish(struct cat_table *t)
+{
+    struct buf b = BUF_INIT;
+
+    buf_puts(&b, "SELECT * FROM ");
+    quote_ident(&b, t->schema);
+    buf_putc(&b, '.');
+    quote_ident(&b, t->table);
+    for (size_t k = 0; k < t->nkeys; k++) {
+        buf_puts(&b, k == 0 ? " WHERE " : " AND ");
+        quote_ident(&b, t->keys[k].name);
+        buf_printf(&b, " = $%zu", k + 1);
+    }
+    t->sql = buf_steal(&b, NULL);
+    /* The name follows the text: a changed statement gets a new name, so a
+     * connection never runs an old statement under a new table shape. */
+    snprintf(t->stmt, sizeof t->stmt, "lf_%016llx", (unsigned long long)fnv1a(t->sql));
+
+    buf_puts(&b, "{\"name\":");
+    jsonw_cstr(&b, t->name);
+    buf_puts(&b, ",\"schema\":");
+    jsonw_cstr(&b, t->schema);
+    buf_puts(&b, ",\"table\":");
+    jsonw_cstr(&b, t->table);
+    buf_puts(&b, ",\"primary_key\":[");
+    for (size_t k = 0; k < t->nkeys; k++) {
+        if (k)
+            buf_putc(&b, ',');
+        jsonw_cstr(&b, t->keys[k].name);
+    }
+    buf_puts(&b, "],\"columns\":[");
+    for (size_t i = 0; i < t->ncols; i++) {
+        buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+        jsonw_cstr(&b, t->cols[i].name);
+        buf_puts(&b, ",\"type\":");
+        jsonw_cstr(&b, t->cols[i].type);
+        buf_puts(&b, t->cols[i].nullable ? ",\"nullable\":true}" : ",\"nullable\":false}");
+    }
+    buf_puts(&b, "]}");
+    t->json = buf_steal(&b, &t->json_len);
+}
+
+static void table_free(struct cat_table *t)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].type);
+    }
+    free(t->cols);
+    free(t->name);
+    free(t->schema);
+    free(t->table);
+    free(t->sql);
+    free(t->json);
+}
+
+static void catalog_free(struct catalog *c)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        table_free(&c->tables[i]);
+    free(c->tables);
+    free(c->list_json);
+    free(c);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct cat_table *)a)->name, ((const struct cat_table *)b)->name);
+}
+
+struct catalog *catalog_load(PGconn *conn, const struct config *cfg, char *err, size_t errlen)
+{
+    struct catalog *c = NULL;
+    PGresult *res = PQexecParams(conn, catalog_sql, 0, NULL, NULL, NULL, NULL, 0);
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "catalog query failed: %s", PQresultErrorMessage(res));
+        goto out;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->refs = 1;
+    size_t cap = 0;
+    struct cat_table *t = NULL;
+    bool skipping = false;
+    for (int r = 0, n = PQntuples(res); r < n; r++) {
+        const char *schema = PQgetvalue(res, r, 0), *table = PQgetvalue(res, r, 1);
+        bool same = (t != NULL || skipping) && r > 0 && !strcmp(PQgetvalue(res, r - 1, 0), schema) &&
+                    !strcmp(PQgetvalue(res, r - 1, 1), table);
+        if (!same) {
+            struct buf name = BUF_INIT;
+            buf_printf(&name, "%s.%s", schema, table);
+            skipping = (cfg->schemas[0] != NULL && !in_list(cfg->schemas, schema)) ||
+                       (cfg->tables[0] != NULL && !in_list(cfg->tables, name.data));
+            if (skipping) {
+                buf_free(&name);
+                t = NULL;
+                continue;
+            }
+            if (c->ntables == cap) {
+                cap = cap ? cap * 2 : 16;
+                c->tables = xrealloc(c->tables, cap * sizeof *c->tables);
+            }
+            t = &c->tables[c->ntables++];
+            memset(t, 0, sizeof *t);
+            t->name = buf_steal(&name, NULL);
+            t->schema = xstrdup(schema);
+            t->table = xstrdup(table);
+        }
+        if (skipping)
+            continue;
+        t->cols = xrealloc(t->cols, (t->ncols + 1) * sizeof *t->cols);
+        struct cat_column *col = &t->cols[t->ncols++];
+        col->name = xstrdup(PQgetvalue(res, r, 2));
+        col->type = xstrdup(PQgetvalue(res, r, 3));
+        col->oid = (unsigned)strtoul(PQgetvalue(res, r, 4), NULL, 10);
+        col->nullable = PQgetvalue(res, r, 5)[0] == 't';
+        col->keypos = PQgetisnull(res, r, 6) ? 0 : (int)strtol(PQgetvalue(res, r, 6), NULL, 10);
+    }
+
+    /* Key names point into cols, which moved while they grew: fill the keys
+     * once every table is complete. A key with a column we cannot see (an
+     * expression index cannot be primary, so this is defensive) drops the
+     * table rather than serving it with a wrong key. */
+    size_t kept = 0;
+    for (size_t i = 0; i < c->ntables; i++) {
+        struct cat_table *tt = &c->tables[i];
+        for (size_t k = 0; k < tt->ncols; k++) {
+            int pos = tt->cols[k].keypos;
+            if (pos >= 1 && pos <= KEYS_MAX) {
+                tt->keys[pos - 1].name = tt->cols[k].name;
+                tt->keys[pos - 1].type = keys_type_for_oid(tt->cols[k].oid);
+                if ((size_t)pos > tt->nkeys)
+                    tt->nkeys = (size_t)pos;
+            }
+        }
+        bool complete = tt->nkeys > 0;
+        for (size_t k = 0; k < tt->nkeys; k++)
+            complete = complete && tt->keys[k].name != NULL;
+        if (!complete) {
+            table_free(tt);
+            continue;
+        }
+        table_finish(tt);
+        c->tables[kept++] = *tt;
+    }
+    c->ntables = kept;
+    qsort(c->tables, c->ntables, sizeof *c->tables, by_name);
+
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "{\"tables\":[");
+    for (size_t i = 0; i < c->ntables; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        buf_append(&b, c->tables[i].json, c->tables[i].json_len);
+    }
+    buf_puts(&b, "]}");
+    c->list_json = buf_steal(&b, &c->list_json_len);
+
+out:
+    PQclear(res);
+    return c;
+}
+
+const struct cat_table *catalog_find(const struct catalog *c, const char *name)
+{
+    size_t lo = 0, hi = c->ntables;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(name, c->tables[mid].name);
+        if (cmp == 0)
+            return &c->tables[mid];
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+void catalog_ref(struct catalog *c)
+{
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+}
+
+void catalog_unref(struct catalog *c)
+{
+    if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        catalog_free(c);
+}
+
+int catalog_equal(const struct catalog *a, const struct catalog *b)
+{
+    /* The list JSON holds every name, column, type, nullability and key:
+     * equal text means equal catalogs. */
+    return a->list_json_len == b->list_json_len && !memcmp(a->list_json, b->list_json, a->list_json_len);
+}

@@ -1,0 +1,64 @@
+/* catalog: the tables lakefront serves, read from the Postgres catalog.
+ *
+ * A catalog is an immutable snapshot: the tables that have a primary key in
+ * the configured schemas (narrowed by the allowlist), their columns and key
+ * columns, the SQL of their lookup statement and the pre-rendered JSON that
+ * /api/v1/tables answers with. Snapshots are reference-counted: the catalog
+ * thread loads a new one and swaps it in (app.c); a request holds a
+ * reference for as long as it uses table pointers from it.
+ */
+#ifndef LF_CATALOG_H
+#define LF_CATALOG_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "keys.h"
+
+struct cat_column {
+    char *name;
+    char *type;    /* format_type(): "bigint", "character varying(20)", "text[]" */
+    unsigned oid;  /* type OID */
+    int nullable;
+    int keypos;    /* 1-based place in the primary key, 0 if not a key column */
+};
+
+struct cat_table {
+    char *name;    /* "schema.table", the key clients use */
+    char *schema;
+    char *table;
+    size_t ncols;
+    struct cat_column *cols;
+    size_t nkeys;
+    struct key_col keys[KEYS_MAX]; /* in primary-key order; names borrowed from cols */
+    char *sql;     /* SELECT * FROM "s"."t" WHERE "k1" = $1 AND ... */
+    char stmt[24]; /* prepared statement name, derived from a hash of sql */
+    char *json;    /* this table's object for /api/v1/tables/{name} */
+    size_t json_len;
+};
+
+struct catalog {
+    int refs;                 /* atomic */
+    size_t ntables;
+    struct cat_table *tables; /* sorted by name */
+    char *list_json;          /* the /api/v1/tables body */
+    size_t list_json_len;
+};
+
+/* Reads the catalog over conn (blocking: catalog thread only). Returns a
+ * snapshot with one reference, or NULL with err filled (errlen bytes). */
+struct catalog *catalog_load(PGconn *conn, const struct config *cfg, char *err, size_t errlen);
+
+/* The table called name ("schema.table"), or NULL. Any thread. */
+const struct cat_table *catalog_find(const struct catalog *c, const char *name);
+
+void catalog_ref(struct catalog *c);
+/* NULL is fine. */
+void catalog_unref(struct catalog *c);
+
+/* True when both snapshots describe the same tables, columns and keys. */
+int catalog_equal(const struct catalog *a, const struct catalog *b);
+
+#endif

@@ -1,0 +1,62 @@
+/* creds: where each new database connection gets its login.
+ *
+ * A provider hands out immutable, reference-counted credential snapshots.
+ * Any thread may call creds_acquire; it never blocks on the network (a
+ * provider that mints tokens refreshes them in the background and hands out
+ * the newest one it has). The Lakebase OAuth provider plugs in here; for now
+ * the static provider leaves the login to libpq (PGPASSWORD, ~/.pgpass or the
+ * password in LAKEFRONT_DATABASE_URL).
+ *
+ * Secrets live only in snapshots; they are zeroed when the last reference
+ * goes, and nothing in this module logs them.
+ */
+#ifndef LF_CREDS_H
+#define LF_CREDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct creds {
+    int refs;       /* atomic; owned by the provider */
+    char *user;     /* NULL: libpq's default (PGUSER, the URL) */
+    char *password; /* NULL: libpq's default; a secret */
+};
+
+struct creds_provider;
+
+struct creds_provider_ops {
+    /* Newest snapshot with a reference for the caller, or NULL when there is
+     * no credential yet (why filled, at most whylen bytes, no secret). */
+    struct creds *(*acquire)(struct creds_provider *p, char *why, size_t whylen);
+    /* A login with `used` failed with SQLSTATE 28P01: refresh soon. */
+    void (*login_failed)(struct creds_provider *p, const struct creds *used);
+    void (*destroy)(struct creds_provider *p);
+};
+
+struct creds_provider {
+    const struct creds_provider_ops *ops;
+    const char *name; /* "password", "databricks": for logs and /readyz */
+};
+
+/* The static provider: one snapshot with no user and no password. */
+struct creds_provider *creds_static_new(void);
+
+static inline struct creds *creds_acquire(struct creds_provider *p, char *why, size_t whylen)
+{
+    return p->ops->acquire(p, why, whylen);
+}
+
+static inline void creds_login_failed(struct creds_provider *p, const struct creds *used)
+{
+    p->ops->login_failed(p, used);
+}
+
+/* Takes ownership of user and password (may be NULL); returns refs = 1. */
+struct creds *creds_new(char *user, char *password);
+void creds_ref(struct creds *c);
+/* Drops a reference; the last one zeroes the secret and frees. NULL is fine. */
+void creds_unref(struct creds *c);
+/* NULL is fine. */
+void creds_provider_free(struct creds_provider *p);
+
+#endif

@@ -1,0 +1,826 @@
+/* pool: see pool.h.
+ *
+ * Connection states (each move goes through a few functions at the bottom):
+ *
+ *   DOWN --retry_at--> CONNECTING --PQconnectPoll ok--> SETUP --SETs done--> READY
+ *     ^                    |                              |                    |
+ *     +------ conn_fail ---+------------------------------+--------------------+
+ *
+ * In READY the connection is in pipeline mode. Every lookup sent on it is one
+ * entry of its in-flight ring; the results of the ring's head come back
+ * first: optional results of the steps before the query (DEALLOCATE, Prepare),
+ * the query's result, then PGRES_PIPELINE_SYNC which closes the entry. One
+ * sync per lookup confines an error (a bad key) to its own lookup.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "app.h"
+#include "log.h"
+#include "loop.h"
+#include "xalloc.h"
+
+enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
+
+struct inflight {
+    struct lookup *lk;  /* NULL once the lookup has been completed (deadline) */
+    unsigned char pre;  /* results still expected before the query's */
+    bool answered;      /* the query's result was delivered */
+    char pre_state[6];  /* SQLSTATE of a failed step before the query */
+    char pre_msg[200];
+};
+
+struct pconn {
+    struct loop_src src; /* SRC_PG: must stay first */
+    struct pool *pool;
+    int idx;
+    enum pc_state state;
+    PGconn *pg;
+    int fd;              /* registered with epoll, or -1 */
+    uint32_t events;     /* registered events */
+    bool want_flush;
+    struct creds *creds; /* the login of this connection */
+    uint64_t retry_at;   /* DOWN: when to connect again */
+    uint64_t deadline;   /* CONNECTING/SETUP: give up at */
+    uint64_t expires;    /* READY: recycle after */
+    unsigned failures;   /* attempts failed in a row */
+    int setup_left;      /* SETUP: results still expected */
+
+    struct inflight *ring;
+    size_t head, count, cap;
+
+    char (*prepared)[24]; /* statement names prepared on this connection */
+    size_t nprepared, capprepared;
+};
+
+struct pool {
+    struct app *app;
+    int epfd;
+    int depth;
+    uint64_t timeout_us;
+    struct pconn *conns;
+    int nconns;
+    int nready;
+    bool stopped;
+
+    struct lookup *first, *last;  /* every accepted lookup, by deadline */
+    struct lookup *qhead, *qtail; /* waiting for a connection */
+    size_t qlen, qlimit;
+    size_t active;
+    uint64_t rng;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t rnd(struct pool *p)
+{
+    /* xorshift64: jitter only, no need for quality. */
+    uint64_t x = p->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return p->rng = x;
+}
+
+static void copy_msg(char *dst, size_t len, const char *src)
+{
+    /* Postgres messages end with a newline; keep the first line only. */
+    size_t n = strcspn(src ? src : "", "\n");
+    if (n >= len)
+        n = len - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+static void set_events(struct pconn *c, uint32_t events)
+{
+    if (c->fd < 0 || c->events == events)
+        return;
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    if (epoll_ctl(c->pool->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+        c->events = events;
+}
+
+/* libpq may replace the socket during PQconnectPoll (a second host, or the
+ * SSL retry): register whatever PQsocket says now. */
+static void watch_socket(struct pconn *c, uint32_t events)
+{
+    int fd = PQsocket(c->pg);
+    if (fd != c->fd) {
+        if (c->fd >= 0)
+            epoll_ctl(c->pool->epfd, EPOLL_CTL_DEL, c->fd, NULL); /* EBADF if libpq closed it */
+        c->fd = -1;
+        c->events = 0;
+        if (fd >= 0) {
+            struct epoll_event ev = {.events = events, .data.ptr = c};
+            if (epoll_ctl(c->pool->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+                c->fd = fd;
+                c->events = events;
+            }
+        }
+        return;
+    }
+    set_events(c, events);
+}
+
+static void list_remove(struct pool *p, struct lookup *lk)
+{
+    if (lk->prev)
+        lk->prev->next = lk->next;
+    else
+        p->first = lk->next;
+    if (lk->next)
+        lk->next->prev = lk->prev;
+    else
+        p->last = lk->prev;
+    lk->prev = lk->next = NULL;
+}
+
+static void queue_remove(struct pool *p, struct lookup *lk)
+{
+    struct lookup **pp = &p->qhead, *prev = NULL;
+    while (*pp && *pp != lk) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (*pp == NULL)
+        return;
+    *pp = lk->qnext;
+    if (p->qtail == lk)
+        p->qtail = prev;
+    lk->qnext = NULL;
+    lk->queued = 0;
+    p->qlen--;
+}
+
+static void queue_push(struct pool *p, struct lookup *lk, bool front)
+{
+    lk->queued = 1;
+    if (front) {
+        lk->qnext = p->qhead;
+        p->qhead = lk;
+        if (p->qtail == NULL)
+            p->qtail = lk;
+    } else {
+        lk->qnext = NULL;
+        if (p->qtail)
+            p->qtail->qnext = lk;
+        else
+            p->qhead = lk;
+        p->qtail = lk;
+    }
+    p->qlen++;
+}
+
+/* Completes lk: it leaves every list and its owner hears about it. */
+static void complete(struct pool *p, struct lookup *lk, enum lookup_status st, const PGresult *res)
+{
+    list_remove(p, lk);
+    if (lk->queued)
+        queue_remove(p, lk);
+    lk->conn = NULL;
+    p->active--;
+    lk->done(lk, st, res);
+}
+
+static void fail(struct pool *p, struct lookup *lk, enum lookup_status st, const char *state,
+                 const char *msg)
+{
+    snprintf(lk->sqlstate, sizeof lk->sqlstate, "%s", state ? state : "");
+    copy_msg(lk->message, sizeof lk->message, msg);
+    complete(p, lk, st, NULL);
+}
+
+static bool is_prepared(const struct pconn *c, const char *stmt)
+{
+    for (size_t i = 0; i < c->nprepared; i++)
+        if (strcmp(c->prepared[i], stmt) == 0)
+            return true;
+    return false;
+}
+
+static void forget_prepared(struct pconn *c, const char *stmt)
+{
+    for (size_t i = 0; i < c->nprepared; i++)
+        if (strcmp(c->prepared[i], stmt) == 0) {
+            memcpy(c->prepared[i], c->prepared[--c->nprepared], sizeof c->prepared[i]);
+            return;
+        }
+}
+
+static void add_prepared(struct pconn *c, const char *stmt)
+{
+    if (c->nprepared == c->capprepared) {
+        c->capprepared = c->capprepared ? c->capprepared * 2 : 8;
+        c->prepared = xrealloc(c->prepared, c->capprepared * sizeof *c->prepared);
+    }
+    snprintf(c->prepared[c->nprepared++], sizeof c->prepared[0], "%s", stmt);
+}
+
+static bool pool_down(const struct pool *p)
+{
+    if (p->nready > 0)
+        return false;
+    for (int i = 0; i < p->nconns; i++)
+        if (p->conns[i].failures == 0)
+            return false; /* still on its first attempt: give it its chance */
+    return true;
+}
+
+/* ------------------------------------------------------------ state moves */
+
+static void conn_fail(struct pconn *c, const char *why, uint64_t now);
+static void dispatch(struct pool *p, uint64_t now);
+
+/* Backoff after `failures` failed attempts: 100 ms doubling to 10 s, with
+ * "equal jitter" (half fixed, half random) so a fleet does not reconnect in
+ * step after an outage. */
+static uint64_t backoff_us(struct pool *p, unsigned failures)
+{
+    uint64_t d = 100000;
+    for (unsigned i = 1; i < failures && d < 10000000; i++)
+        d *= 2;
+    if (d > 10000000)
+        d = 10000000;
+    return d / 2 + rnd(p) % (d / 2 + 1);
+}
+
+static void conn_close(struct pconn *c)
+{
+    struct pool *p = c->pool;
+    if (c->fd >= 0)
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->fd = -1;
+    c->events = 0;
+    if (c->state == PC_READY) {
+        p->nready--;
+        __atomic_sub_fetch(&p->app->ready_conns, 1, __ATOMIC_RELAXED);
+    }
+    PQfinish(c->pg);
+    c->pg = NULL;
+    creds_unref(c->creds);
+    c->creds = NULL;
+    c->nprepared = 0;
+    c->want_flush = false;
+    c->state = PC_DOWN;
+}
+
+static void conn_start(struct pconn *c, uint64_t now)
+{
+    struct pool *p = c->pool;
+    const char *kw[16], *vals[16];
+    char why[200] = "";
+
+    c->creds = creds_acquire(p->app->creds, why, sizeof why);
+    if (c->creds == NULL) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "no database credential: %s", why);
+        conn_fail(c, msg, now);
+        return;
+    }
+    int expand = app_conn_params(p->app, c->creds, kw, vals);
+    c->pg = PQconnectStartParams(kw, vals, expand);
+    if (c->pg == NULL) {
+        conn_fail(c, "out of memory starting a connection", now);
+        return;
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        conn_fail(c, PQerrorMessage(c->pg), now);
+        return;
+    }
+    c->state = PC_CONNECTING;
+    c->deadline = now + (uint64_t)p->app->cfg.connect_timeout_ms * 1000;
+    /* Per libpq's docs, polling starts as if PGRES_POLLING_WRITING. */
+    watch_socket(c, EPOLLOUT);
+}
+
+static void conn_setup(struct pconn *c, uint64_t now)
+{
+    const struct config *cfg = &c->pool->app->cfg;
+    char sql[512];
+    /* One round trip for the whole session setup. The output formats are
+     * the ones rowjson's to_jsonb equivalence is stated for. */
+    snprintf(sql, sizeof sql,
+             "SET default_transaction_read_only = on; SET statement_timeout = %d; "
+             "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; "
+             "SET bytea_output = 'hex'; SET extra_float_digits = 1",
+             cfg->statement_timeout_ms);
+    if (PQsetnonblocking(c->pg, 1) != 0 || !PQsendQuery(c->pg, sql)) {
+        conn_fail(c, PQerrorMessage(c->pg), now);
+        return;
+    }
+    c->state = PC_SETUP;
+    c->setup_left = 7;
+    c->want_flush = true;
+    watch_socket(c, EPOLLIN);
+}
+
+static void conn_ready(struct pconn *c, uint64_t now)
+{
+    struct pool *p = c->pool;
+    if (!PQenterPipelineMode(c->pg)) {
+        conn_fail(c, PQerrorMessage(c->pg), now);
+        return;
+    }
+    c->state = PC_READY;
+    c->failures = 0;
+    /* Recycle between 90% and 100% of the lifetime, so connections opened
+     * together are not all replaced together. */
+    uint64_t life = (uint64_t)p->app->cfg.conn_max_lifetime_s * 1000000;
+    c->expires = now + life - rnd(p) % (life / 10 + 1);
+    p->nready++;
+    __atomic_add_fetch(&p->app->ready_conns, 1, __ATOMIC_RELAXED);
+    struct logline l;
+    if (logline_begin(&l, LOG_DEBUG, "database connection ready", NULL)) {
+        logline_int(&l, "conn", c->idx);
+        logline_end(&l);
+    }
+}
+
+/* The connection is unusable: every lookup on it is retried once on another
+ * connection if its deadline allows, else completed as unavailable. */
+static void conn_fail(struct pconn *c, const char *why, uint64_t now)
+{
+    struct pool *p = c->pool;
+    char msg[256];
+    copy_msg(msg, sizeof msg, why);
+
+    /* A refused login asks the provider for a fresh credential at once; it
+     * is the only way a rotated OAuth token gets noticed between refreshes.
+     * libpq exposes no SQLSTATE for connection failures, so this reads the
+     * server's (English) message for 28P01. */
+    if (c->creds != NULL && c->state == PC_CONNECTING &&
+        strstr(msg, "password authentication failed") != NULL)
+        creds_login_failed(p->app->creds, c->creds);
+
+    bool was_ready = c->state == PC_READY;
+    conn_close(c);
+    c->failures++;
+    /* A connection that was serving dropped: try again almost at once (the
+     * first backoff step); one that never came up backs off further. */
+    c->retry_at = now + backoff_us(p, was_ready ? 1 : c->failures);
+    app_set_db_error(p->app, msg);
+
+    struct logline l;
+    if (logline_begin(&l, LOG_WARN, "database connection failed", NULL)) {
+        logline_int(&l, "conn", c->idx);
+        logline_int(&l, "failures", c->failures);
+        logline_int(&l, "retry_in_ms", (long long)((c->retry_at - now) / 1000));
+        logline_str(&l, "error", msg);
+        logline_end(&l);
+    }
+
+    while (c->count > 0) {
+        struct inflight *e = &c->ring[c->head];
+        c->head = (c->head + 1) % c->cap;
+        c->count--;
+        struct lookup *lk = e->lk;
+        if (lk == NULL)
+            continue;
+        lk->conn = NULL;
+        if (lk->attempts < 2 && !p->stopped && lk->deadline_us > now) {
+            queue_push(p, lk, true);
+        } else {
+            fail(p, lk, LOOKUP_UNAVAILABLE, "08006", msg);
+        }
+    }
+    /* Nothing can serve: do not make waiting lookups sit out their deadline. */
+    if (pool_down(p))
+        while (p->qhead)
+            fail(p, p->qhead, LOOKUP_UNAVAILABLE, "08006", msg);
+}
+
+/* ------------------------------------------------------------ sending */
+
+static bool send_lookup(struct pconn *c, struct lookup *lk)
+{
+    const struct cat_table *t = lk->table;
+    struct inflight *e = &c->ring[(c->head + c->count) % c->cap];
+    memset(e, 0, sizeof *e);
+
+    if (lk->reprepare && is_prepared(c, t->stmt)) {
+        /* The statement's result shape is stale ("cached plan must not
+         * change result type"): drop it and prepare it again, in the same
+         * pipeline segment. */
+        char sql[64];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", t->stmt);
+        if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+            return false;
+        forget_prepared(c, t->stmt);
+        e->pre++;
+    }
+    if (!is_prepared(c, t->stmt)) {
+        /* Parameter types are left to Postgres: it infers each from its key
+         * column, so a key travels as text and is parsed by the column's
+         * own input function. */
+        if (!PQsendPrepare(c->pg, t->stmt, t->sql, (int)t->nkeys, NULL))
+            return false;
+        add_prepared(c, t->stmt);
+        e->pre++;
+    }
+    if (!PQsendQueryPrepared(c->pg, t->stmt, (int)t->nkeys, lk->values, NULL, NULL, 0))
+        return false;
+    if (!PQpipelineSync(c->pg))
+        return false;
+    e->lk = lk;
+    c->count++;
+    lk->conn = c;
+    lk->attempts++;
+    lk->reprepare = 0;
+    c->want_flush = true;
+    return true;
+}
+
+/* The ready connection with the fewest lookups in flight, below the depth. */
+static struct pconn *pick(struct pool *p)
+{
+    struct pconn *best = NULL;
+    for (int i = 0; i < p->nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        if (c->state == PC_READY && c->count < c->cap && (best == NULL || c->count < best->count))
+            best = c;
+    }
+    return best;
+}
+
+static void dispatch(struct pool *p, uint64_t now)
+{
+    while (p->qhead) {
+        struct pconn *c = pick(p);
+        if (c == NULL)
+            return;
+        struct lookup *lk = p->qhead;
+        queue_remove(p, lk);
+        if (!send_lookup(c, lk)) {
+            queue_push(p, lk, true);
+            conn_fail(c, PQerrorMessage(c->pg), now);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ receiving */
+
+static enum lookup_status classify(const char *state)
+{
+    if (strncmp(state, "22", 2) == 0)
+        return LOOKUP_INVALID_KEY;
+    if (strcmp(state, "42P01") == 0)
+        return LOOKUP_TABLE_GONE;
+    if (strcmp(state, "57014") == 0)
+        return LOOKUP_TIMEOUT;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+        return LOOKUP_UNAVAILABLE;
+    return LOOKUP_DB_ERROR;
+}
+
+/* The query's own result for ring entry e. */
+static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t now)
+{
+    struct pool *p = c->pool;
+    struct lookup *lk = e->lk;
+    e->answered = true;
+    if (lk == NULL)
+        return; /* completed already (deadline): the answer is dropped */
+
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK) {
+        e->lk = NULL;
+        complete(p, lk, LOOKUP_OK, res);
+        return;
+    }
+    const char *state, *msg;
+    if (st == PGRES_PIPELINE_ABORTED) {
+        state = e->pre_state;
+        msg = e->pre_msg;
+    } else {
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (state == NULL)
+            state = "XX000";
+        if (msg == NULL)
+            msg = PQresultErrorMessage(res);
+    }
+    e->lk = NULL;
+    lk->conn = NULL;
+
+    /* A statement Postgres reports as stale or missing is prepared again and
+     * the lookup retried once: the table changed shape under us (a column
+     * added, a full refresh recreated it), which is not the client's
+     * problem. */
+    bool stale = strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0;
+    if (stale && lk->attempts < 2 && lk->deadline_us > now) {
+        if (strcmp(state, "26000") == 0)
+            forget_prepared(c, lk->table->stmt);
+        else
+            lk->reprepare = 1;
+        struct logline l;
+        if (logline_begin(&l, LOG_INFO, "re-preparing a stale statement", NULL)) {
+            logline_str(&l, "table", lk->table->name);
+            logline_str(&l, "sqlstate", state);
+            logline_end(&l);
+        }
+        queue_push(p, lk, true);
+        return;
+    }
+    enum lookup_status ls = classify(state);
+    if (ls == LOOKUP_TABLE_GONE)
+        app_catalog_kick(p->app);
+    fail(p, lk, ls, state, msg);
+}
+
+static void read_results(struct pconn *c, uint64_t now)
+{
+    int nulls = 0;
+    while (c->count > 0 && !PQisBusy(c->pg)) {
+        PGresult *res = PQgetResult(c->pg);
+        if (res == NULL) {
+            /* The end of one query's results. Two in a row would mean libpq
+             * has nothing for us although the ring says otherwise. */
+            if (++nulls > 1)
+                break;
+            continue;
+        }
+        nulls = 0;
+        struct inflight *e = &c->ring[c->head];
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            if (!e->answered && e->lk != NULL) {
+                struct lookup *lk = e->lk;
+                e->lk = NULL;
+                fail(c->pool, lk, LOOKUP_DB_ERROR, "XX000", "no result for the lookup");
+            }
+            c->head = (c->head + 1) % c->cap;
+            c->count--;
+        } else if (e->pre > 0) {
+            e->pre--;
+            if (st != PGRES_COMMAND_OK && e->pre_state[0] == '\0') {
+                const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+                snprintf(e->pre_state, sizeof e->pre_state, "%s", s ? s : "XX000");
+                copy_msg(e->pre_msg, sizeof e->pre_msg,
+                         PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                if (e->lk != NULL)
+                    forget_prepared(c, e->lk->table->stmt);
+            }
+        } else {
+            deliver(c, e, res, now);
+        }
+        PQclear(res);
+    }
+}
+
+static void read_setup(struct pconn *c, uint64_t now)
+{
+    while (!PQisBusy(c->pg)) {
+        PGresult *res = PQgetResult(c->pg);
+        if (res == NULL) {
+            if (c->setup_left == 0)
+                conn_ready(c, now);
+            else
+                conn_fail(c, "session setup ended early", now);
+            return;
+        }
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            char msg[256];
+            copy_msg(msg, sizeof msg, PQresultErrorMessage(res));
+            PQclear(res);
+            conn_fail(c, msg, now);
+            return;
+        }
+        c->setup_left--;
+        PQclear(res);
+    }
+}
+
+/* ------------------------------------------------------------ events */
+
+void pool_on_event(struct pool *p, struct pconn *c, uint32_t events, uint64_t now)
+{
+    if (c->state == PC_CONNECTING) {
+        switch (PQconnectPoll(c->pg)) {
+        case PGRES_POLLING_READING:
+            watch_socket(c, EPOLLIN);
+            return;
+        case PGRES_POLLING_WRITING:
+            watch_socket(c, EPOLLOUT);
+            return;
+        case PGRES_POLLING_OK:
+            watch_socket(c, EPOLLIN);
+            conn_setup(c, now);
+            return;
+        default:
+            conn_fail(c, PQerrorMessage(c->pg), now);
+            return;
+        }
+    }
+    if (c->state != PC_SETUP && c->state != PC_READY)
+        return;
+    if (events & EPOLLOUT)
+        c->want_flush = true;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (!PQconsumeInput(c->pg)) {
+            conn_fail(c, PQerrorMessage(c->pg), now);
+            return;
+        }
+        if (c->state == PC_SETUP)
+            read_setup(c, now);
+        else
+            read_results(c, now);
+        if (c->state == PC_READY && PQstatus(c->pg) == CONNECTION_BAD)
+            conn_fail(c, PQerrorMessage(c->pg), now);
+    }
+    dispatch(p, now);
+}
+
+void pool_flush(struct pool *p, uint64_t now)
+{
+    for (int i = 0; i < p->nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        if (!c->want_flush || (c->state != PC_READY && c->state != PC_SETUP))
+            continue;
+        c->want_flush = false;
+        int r = PQflush(c->pg);
+        if (r < 0) {
+            conn_fail(c, PQerrorMessage(c->pg), now);
+            continue;
+        }
+        /* Ask for EPOLLOUT only while libpq holds unsent data. */
+        set_events(c, r == 1 ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+    }
+}
+
+/* ------------------------------------------------------------ public */
+
+struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit)
+{
+    struct pool *p = xcalloc(1, sizeof *p);
+    p->app = app;
+    p->epfd = epfd;
+    p->depth = app->cfg.pipeline_depth;
+    p->timeout_us = (uint64_t)app->cfg.request_timeout_ms * 1000;
+    p->nconns = nconns;
+    p->qlimit = (size_t)queue_limit;
+    p->rng = (uint64_t)(uintptr_t)p ^ 0x9e3779b97f4a7c15ull;
+    p->conns = xcalloc((size_t)nconns, sizeof *p->conns);
+    for (int i = 0; i < nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        c->src.kind = SRC_PG;
+        c->pool = p;
+        c->idx = i;
+        c->fd = -1;
+        c->cap = (size_t)p->depth;
+        c->ring = xcalloc(c->cap, sizeof *c->ring);
+    }
+    return p;
+}
+
+void pool_free(struct pool *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        if (c->state != PC_DOWN)
+            conn_close(c);
+        creds_unref(c->creds);
+        free(c->ring);
+        free(c->prepared);
+    }
+    free(p->conns);
+    free(p);
+}
+
+enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t now)
+{
+    if (p->stopped || pool_down(p))
+        return POOL_DOWN;
+    struct pconn *c = p->qhead == NULL ? pick(p) : NULL;
+    if (c == NULL && p->qlen >= p->qlimit)
+        return POOL_FULL;
+
+    lk->deadline_us = now + p->timeout_us;
+    lk->attempts = 0;
+    lk->reprepare = 0;
+    lk->queued = 0;
+    lk->conn = NULL;
+    lk->qnext = NULL;
+    lk->sqlstate[0] = lk->message[0] = '\0';
+    /* Every lookup gets the same timeout, so appending keeps the list in
+     * deadline order and expiry only ever looks at its head. */
+    lk->next = NULL;
+    lk->prev = p->last;
+    if (p->last)
+        p->last->next = lk;
+    else
+        p->first = lk;
+    p->last = lk;
+    p->active++;
+
+    if (c != NULL && send_lookup(c, lk))
+        return POOL_ACCEPTED;
+    queue_push(p, lk, false);
+    if (c != NULL)
+        conn_fail(c, PQerrorMessage(c->pg), now);
+    return POOL_ACCEPTED;
+}
+
+void pool_tick(struct pool *p, uint64_t now)
+{
+    /* Deadlines. A lookup that never left the queue had no connection in
+     * time (503); one that was sent and not answered timed out (504). Its
+     * ring entry stays, so the answer that may still come is dropped. */
+    while (p->first && p->first->deadline_us <= now) {
+        struct lookup *lk = p->first;
+        if (lk->conn != NULL) {
+            struct pconn *c = lk->conn;
+            for (size_t i = 0; i < c->count; i++) {
+                struct inflight *e = &c->ring[(c->head + i) % c->cap];
+                if (e->lk == lk)
+                    e->lk = NULL;
+            }
+            fail(p, lk, LOOKUP_TIMEOUT, "57014", "the database did not answer in time");
+        } else {
+            fail(p, lk, LOOKUP_UNAVAILABLE, "08000",
+                 "no database connection was free before the deadline");
+        }
+    }
+
+    for (int i = 0; i < p->nconns && !p->stopped; i++) {
+        struct pconn *c = &p->conns[i];
+        switch (c->state) {
+        case PC_DOWN:
+            if (now >= c->retry_at)
+                conn_start(c, now);
+            break;
+        case PC_CONNECTING:
+        case PC_SETUP:
+            if (now >= c->deadline)
+                conn_fail(c, "timed out connecting to the database", now);
+            break;
+        case PC_READY:
+            /* Recycle an idle connection past its lifetime, one per turn so
+             * capacity never drops to zero at once. */
+            if (now >= c->expires && c->count == 0) {
+                conn_close(c);
+                conn_start(c, now);
+                i = p->nconns;
+            }
+            break;
+        }
+    }
+    dispatch(p, now);
+}
+
+int pool_timeout_ms(const struct pool *p, uint64_t now)
+{
+    uint64_t next = now + 1000000;
+    if (p->first && p->first->deadline_us < next)
+        next = p->first->deadline_us;
+    for (int i = 0; i < p->nconns; i++) {
+        const struct pconn *c = &p->conns[i];
+        uint64_t t = c->state == PC_DOWN ? c->retry_at
+                     : c->state == PC_READY ? (c->count == 0 ? c->expires : next)
+                                            : c->deadline;
+        if (t < next)
+            next = t;
+    }
+    return next <= now ? 0 : (int)((next - now + 999) / 1000);
+}
+
+void pool_fail_all(struct pool *p, enum lookup_status st, const char *message)
+{
+    p->stopped = true;
+    while (p->first) {
+        struct lookup *lk = p->first;
+        if (lk->conn != NULL) {
+            struct pconn *c = lk->conn;
+            for (size_t i = 0; i < c->count; i++) {
+                struct inflight *e = &c->ring[(c->head + i) % c->cap];
+                if (e->lk == lk)
+                    e->lk = NULL;
+            }
+        }
+        fail(p, lk, st, "57P01", message);
+    }
+}
+
+size_t pool_active(const struct pool *p)
+{
+    return p->active;
+}
+
+int pool_retry_after_s(const struct pool *p, uint64_t now)
+{
+    uint64_t soonest = UINT64_MAX;
+    for (int i = 0; i < p->nconns; i++)
+        if (p->conns[i].state == PC_DOWN && p->conns[i].retry_at < soonest)
+            soonest = p->conns[i].retry_at;
+    if (soonest == UINT64_MAX || soonest <= now)
+        return 1;
+    return (int)((soonest - now + 999999) / 1000000);
+}

@@ -1,0 +1,108 @@
+/* pool: one worker's database connections, asynchronous and pipelined.
+ *
+ * Each worker owns one pool; everything here runs on that worker's thread
+ * (the "loop thread"), driven by its epoll set. Connections are non-blocking
+ * libpq connections in pipeline mode: a lookup is one PQsendQueryPrepared
+ * plus a sync, and many lookups are in flight on one connection at once (up
+ * to pipeline_depth). Lookups that find every connection full wait in a
+ * bounded FIFO queue; every lookup has a deadline.
+ *
+ * A connection is logged in with the credential the provider gives at that
+ * moment, made read-only with statement_timeout, TimeZone=UTC and the output
+ * formats rowjson expects, and prepares each table's statement the first
+ * time it serves that table. A broken connection is replaced with
+ * exponential backoff and jitter; a connection is recycled after its
+ * maximum lifetime. When every connection is down, new lookups are refused
+ * at once (503) rather than left to wait for their deadline.
+ *
+ * Ownership: the caller owns each struct lookup and keeps it alive until the
+ * pool calls its done callback, which happens exactly once for every lookup
+ * that pool_submit accepted, always later (never inside pool_submit), on the
+ * loop thread. The PGresult given to done is borrowed: valid during the call.
+ */
+#ifndef LF_POOL_H
+#define LF_POOL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "keys.h"
+
+struct app;
+struct pool;
+struct pconn;
+
+enum lookup_status {
+    LOOKUP_OK = 0,       /* res holds 0 or 1 row */
+    LOOKUP_INVALID_KEY,  /* Postgres rejected a key value (SQLSTATE class 22) */
+    LOOKUP_TABLE_GONE,   /* the table no longer exists (42P01) */
+    LOOKUP_TIMEOUT,      /* sent, not answered by the deadline (or statement_timeout) */
+    LOOKUP_UNAVAILABLE,  /* no connection within the deadline, or the connection broke */
+    LOOKUP_DB_ERROR,     /* any other database error */
+};
+
+struct lookup;
+typedef void (*lookup_done_fn)(struct lookup *lk, enum lookup_status st, const PGresult *res);
+
+struct lookup {
+    /* Set by the caller before pool_submit; borrowed until done. */
+    const struct cat_table *table;
+    const char *values[KEYS_MAX];
+    lookup_done_fn done;
+
+    /* Set by the pool before done when st is not LOOKUP_OK. message is
+     * Postgres' primary message or a connection error: never SQL text, never
+     * a secret. */
+    char sqlstate[6];
+    char message[256];
+
+    /* Private to the pool. */
+    uint64_t deadline_us;
+    struct lookup *prev, *next;   /* the pool's list of lookups, by deadline */
+    struct lookup *qnext;         /* wait queue */
+    struct pconn *conn;           /* in flight on this connection */
+    int queued;
+    int attempts;                 /* sends so far (a stale statement is retried once) */
+    int reprepare;                /* next send deallocates and prepares again */
+};
+
+enum pool_submit_result {
+    POOL_ACCEPTED = 0,
+    POOL_FULL,  /* the wait queue is at its limit: 503 OVERLOADED */
+    POOL_DOWN,  /* no connection and the last attempts failed: 503 DATABASE_UNAVAILABLE */
+};
+
+/* A pool of nconns connections registered with epfd. Connecting starts at
+ * the first pool_tick. queue_limit bounds the wait queue. */
+struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit);
+
+/* Closes every connection. Every accepted lookup must have been completed
+ * (see pool_fail_all). NULL is fine. */
+void pool_free(struct pool *p);
+
+enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t now_us);
+
+/* An epoll event for a connection (data.ptr was a struct pconn). */
+void pool_on_event(struct pool *p, struct pconn *c, uint32_t events, uint64_t now_us);
+
+/* Deadlines, reconnects, recycling. Call every loop turn. */
+void pool_tick(struct pool *p, uint64_t now_us);
+
+/* Sends what the turn queued. Call at the end of every loop turn. */
+void pool_flush(struct pool *p, uint64_t now_us);
+
+/* Milliseconds until pool_tick has work, at most 1000. */
+int pool_timeout_ms(const struct pool *p, uint64_t now_us);
+
+/* Completes every lookup with st (shutdown) and stops reconnecting. */
+void pool_fail_all(struct pool *p, enum lookup_status st, const char *message);
+
+/* Lookups accepted and not yet completed. */
+size_t pool_active(const struct pool *p);
+
+/* Seconds a client should wait before retrying while the pool is down. */
+int pool_retry_after_s(const struct pool *p, uint64_t now_us);
+
+#endif

@@ -1,0 +1,221 @@
+/* worker: see worker.h. */
+#include "worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "catalog.h"
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "pool.h"
+
+/* MHD's own messages (a malformed request, a failed accept) into our log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    struct buf m = BUF_INIT;
+    buf_vprintf(&m, fmt, ap);
+    while (m.len > 0 && m.data[m.len - 1] == '\n')
+        m.data[--m.len] = '\0';
+    struct logline l;
+    if (logline_begin(&l, LOG_WARN, "http", NULL)) {
+        logline_str(&l, "error", m.data ? m.data : "");
+        logline_end(&l);
+    }
+    buf_free(&m);
+}
+
+static int watch(int epfd, int fd, void *ptr)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = ptr};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int worker_init(struct worker *w, struct app *app, int id, int nconns, int queue_limit, int *port,
+                char *err, size_t errlen)
+{
+    const struct config *cfg = &app->cfg;
+    memset(w, 0, sizeof *w);
+    w->app = app;
+    w->id = id;
+    w->wakefd = -1;
+    w->wake_src.kind = SRC_WAKE;
+    w->mhd_src.kind = SRC_MHD;
+    if (getrandom(w->rng, sizeof w->rng, 0) != (ssize_t)sizeof w->rng)
+        w->rng[0] = clock_now_us(), w->rng[1] = (uint64_t)(uintptr_t)w;
+
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->epfd < 0 || w->wakefd < 0 || watch(w->epfd, w->wakefd, &w->wake_src) != 0) {
+        snprintf(err, errlen, "worker %d: epoll/eventfd: %s", id, strerror(errno));
+        return -1;
+    }
+
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
+    if (inet_pton(AF_INET, cfg->host, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "LAKEFRONT_HOST: \"%.60s\" is not an IPv4 address", cfg->host);
+        return -1;
+    }
+    unsigned limit = (unsigned)(cfg->max_connections / app->nworkers);
+    /* Every worker listens on the same port with SO_REUSEPORT, so the
+     * kernel balances connections between the loops with no shared accept
+     * lock. Suspend/resume lets a request wait for Postgres without holding
+     * the thread; MHD_USE_EPOLL without a thread of its own lets our loop
+     * drive MHD together with the database sockets. */
+    w->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                              (uint16_t)*port, NULL, NULL, http_handler, w,
+                              /* first, or MHD complains on stderr before it applies */
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                              MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+                              MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, w,
+                              MHD_OPTION_NOTIFY_COMPLETED, http_completed, w,
+                              MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1u,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+                              MHD_OPTION_END);
+    if (w->mhd == NULL) {
+        snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)", cfg->host, *port);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    if (info != NULL && *port == 0)
+        *port = info->port;
+    info = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL || watch(w->epfd, info->epoll_fd, &w->mhd_src) != 0) {
+        snprintf(err, errlen, "worker %d: cannot watch the HTTP daemon", id);
+        return -1;
+    }
+    w->pool = pool_new(app, w->epfd, nconns, queue_limit);
+    return 0;
+}
+
+void worker_wake(struct worker *w)
+{
+    uint64_t one = 1;
+    /* EAGAIN means the counter is already non-zero: the loop will wake. */
+    if (write(w->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_msg(LOG_ERROR, "cannot wake worker %d: %s", w->id, strerror(errno));
+}
+
+/* Takes the newest catalog snapshot when the catalog thread published one. */
+static void refresh_catalog(struct worker *w)
+{
+    uint64_t gen = __atomic_load_n(&w->app->catalog_gen, __ATOMIC_ACQUIRE);
+    if (gen == w->catalog_gen)
+        return;
+    struct catalog *c = app_catalog_get(w->app);
+    catalog_unref(w->catalog);
+    w->catalog = c;
+    w->catalog_gen = gen;
+}
+
+static void begin_drain(struct worker *w, uint64_t now)
+{
+    w->draining = true;
+    w->drain_until = now + (uint64_t)w->app->cfg.shutdown_timeout_ms * 1000;
+    /* Stop accepting: MHD hands the listening socket back and we close it.
+     * Connections already open are served until their requests end. */
+    MHD_socket fd = MHD_quiesce_daemon(w->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[64];
+    bool failed_all = false;
+
+    refresh_catalog(w);
+    pool_tick(w->pool, clock_now_us());
+    for (;;) {
+        uint64_t now = clock_now_us();
+        int timeout = pool_timeout_ms(w->pool, now);
+        MHD_UNSIGNED_LONG_LONG mhd_ms;
+        if (MHD_get_timeout(w->mhd, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout)
+            timeout = (int)mhd_ms;
+        if (w->draining && timeout > 50)
+            timeout = 50;
+
+        int n = epoll_wait(w->epfd, evs, 64, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_msg(LOG_ERROR, "worker %d: epoll_wait: %s", w->id, strerror(errno));
+            break;
+        }
+        now = clock_now_us();
+        for (int i = 0; i < n; i++) {
+            struct loop_src *src = evs[i].data.ptr;
+            if (src->kind == SRC_WAKE) {
+                uint64_t v;
+                if (read(w->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
+                    log_msg(LOG_ERROR, "worker %d: eventfd: %s", w->id, strerror(errno));
+            } else if (src->kind == SRC_PG) {
+                pool_on_event(w->pool, (struct pconn *)src, evs[i].events, now);
+            }
+            /* SRC_MHD: MHD_run below handles it. */
+        }
+        refresh_catalog(w);
+        if (!w->draining && __atomic_load_n(&w->app->stopping, __ATOMIC_RELAXED))
+            begin_drain(w, now);
+
+        pool_tick(w->pool, now);
+        if (w->draining && !failed_all && now >= w->drain_until) {
+            /* Out of time: whatever is still waiting for Postgres gets a
+             * 503 now, so every client hears back before we exit. */
+            pool_fail_all(w->pool, LOOKUP_UNAVAILABLE, "the service is shutting down");
+            failed_all = true;
+        }
+        /* After the pool: requests that pool events completed this turn
+         * were resumed, and MHD sends their responses now. */
+        MHD_run(w->mhd);
+        pool_flush(w->pool, now);
+
+        if (w->draining && w->requests == 0 && pool_active(w->pool) == 0)
+            break;
+        if (w->draining && now >= w->drain_until + 2000000)
+            break; /* a client that does not read its response: give up on it */
+    }
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return -1;
+    w->started = true;
+    return 0;
+}
+
+void worker_join(struct worker *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
+    /* Every lookup is complete here (the loop ran until none was active, or
+     * failed them all); MHD may still hold idle keep-alive connections,
+     * which stopping closes. */
+    if (w->pool != NULL && pool_active(w->pool) > 0)
+        pool_fail_all(w->pool, LOOKUP_UNAVAILABLE, "the service is shutting down");
+    if (w->mhd != NULL)
+        MHD_stop_daemon(w->mhd);
+    pool_free(w->pool);
+    catalog_unref(w->catalog);
+    if (w->wakefd >= 0)
+        close(w->wakefd);
+    if (w->epfd >= 0)
+        close(w->epfd);
+    w->mhd = NULL;
+    w->pool = NULL;
+    w->catalog = NULL;
+}
