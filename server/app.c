@@ -62,7 +62,7 @@ void app_catalog_kick(struct app *a)
 void app_set_db_error(struct app *a, const char *msg)
 {
     pthread_mutex_lock(&a->lock);
-    snprintf(a->db_error, sizeof a->db_error, "%s", msg);
+    snprintf(a->db_error, sizeof a->db_error, "%.200s", msg);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -166,7 +166,7 @@ static void *catalog_main(void *arg)
             publish(a, c);
         } else {
             pthread_mutex_lock(&a->lock);
-            snprintf(a->catalog_error, sizeof a->catalog_error, "%s", err);
+            snprintf(a->catalog_error, sizeof a->catalog_error, "%.200s", err);
             pthread_mutex_unlock(&a->lock);
             struct logline l;
             if (logline_begin(&l, LOG_WARN, "catalog load failed", NULL)) {

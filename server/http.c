@@ -29,6 +29,7 @@ struct request {
     char id[72];                /* X-Request-Id */
     uint64_t start_us;
     bool begun;                 /* http_handler has seen this request */
+    bool served;                /* the request is complete and serve() ran */
     bool suspended;
     struct route route;
     struct catalog *catalog;    /* reference held while a table is in use */
@@ -380,16 +381,27 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
     (void)upload_data;
     struct request *rq = *req_cls;
 
+    /* MHD calls once when the headers are in, then for each piece of a
+     * body, then once more with nothing when the request is complete. Work
+     * starts only then: a response queued earlier makes MHD 0.9.75 close
+     * the connection after it ("queued early"), which would cost every
+     * client its keep-alive. A body is never used: it is dropped. */
     if (!rq->begun) {
         rq->begun = true;
         snprintf(rq->method, sizeof rq->method, "%s", method);
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!rq->served) {
+        rq->served = true;
         request_id(rq);
         serve(rq);
     }
-    /* A request body is never used: drop it. */
-    *upload_data_size = 0;
     if (rq->response == NULL)
-        return MHD_YES; /* suspended, or MHD will call again with the rest of the body */
+        return MHD_YES; /* suspended until the lookup completes */
     enum MHD_Result ret = MHD_queue_response(conn, rq->status, rq->response);
     MHD_destroy_response(rq->response);
     rq->response = NULL;
@@ -406,7 +418,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     *req_cls = NULL;
 
-    if (w->app->cfg.access_log && rq->begun) {
+    if (w->app->cfg.access_log && rq->served) {
         struct logline l;
         if (logline_begin(&l, LOG_INFO, "access", rq->id)) {
             logline_str(&l, "method", rq->method);

@@ -20,14 +20,15 @@
 /* How the text form of a type becomes JSON. */
 enum rj_kind {
     RJ_STRING = 0,   /* text, varchar, uuid, date, interval, bytea, unknown types: a JSON string */
-    RJ_INTEGER,      /* int2, int4, int8, oid: the digits as a JSON number */
+    RJ_INTEGER,      /* int2, int4, int8: the digits as a JSON number (to_jsonb gives oid as a string) */
     RJ_NUMERIC,      /* numeric: digits as a number; NaN, Infinity, -Infinity as strings */
     RJ_FLOAT,        /* float4, float8: as a number; NaN, Infinity, -Infinity as strings */
     RJ_BOOL,         /* bool: t/f as true/false */
     RJ_JSON,         /* json, jsonb: already JSON, copied as is */
     RJ_TIMESTAMP,    /* timestamp: "2024-01-31 12:00:00" becomes "2024-01-31T12:00:00" */
     RJ_TIMESTAMPTZ,  /* timestamptz: as timestamp, and a "+HH" offset becomes "+HH:00" */
-    RJ_TIMETZ,       /* timetz: "12:00:00+02" becomes "12:00:00+02:00" */
+    RJ_TIMETZ,       /* "12:00:00+02" becomes "12:00:00+02:00"; no built-in OID maps here:
+                        to_jsonb leaves timetz as its text */
     RJ_ARRAY,        /* an array literal {..} whose elements have the element kind */
 };
 
