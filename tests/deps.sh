@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what lakefront needs to build, test and run its demo on Debian 12,
+# with apt-get. Idempotent: when every package is already installed it does
+# nothing and needs no network. Not root and something missing: says what and
+# exits 1.
+#
+#   tests/deps.sh
+set -euo pipefail
+
+# Debian 12 names. libFuzzer is not in the clang package: clang 14 finds
+# libclang_rt.fuzzer-*.a in libclang-rt-14-dev (a Recommends of clang, so it
+# is absent when recommends are off). ss, used by tests/pg.sh when present,
+# comes with iproute2.
+packages=(
+    build-essential cmake pkg-config
+    libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libinih-dev
+    postgresql-15 postgresql-client-15
+    curl python3 clang libclang-rt-14-dev wrk procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$p")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "deps: all ${#packages[@]} packages present" >&2
+    exit 0
+fi
+
+if ((EUID != 0)); then
+    echo "deps: missing packages: ${missing[*]}" >&2
+    echo "deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "deps: installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Check again: a package that apt skipped would otherwise surface later as a
+# puzzling build error.
+still=()
+for p in "${missing[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || still+=("$p")
+done
+if ((${#still[@]} > 0)); then
+    echo "deps: still missing after apt-get install: ${still[*]}" >&2
+    exit 1
+fi
+echo "deps: done" >&2
