@@ -192,4 +192,22 @@ def test_sigterm_answers_stuck_requests_within_shutdown_timeout(t):
     t.error(results[0], 503, "DATABASE_UNAVAILABLE", "request stuck at shutdown")
 
 
+def test_connections_recycled_after_their_lifetime_without_failing_lookups(t):
+    s = t.server(["--pool-size", "2", "--conn-max-lifetime-s", "1"])
+    def backends():
+        return set(lf.psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'lakefront' "
+                           "AND query NOT LIKE 'SELECT n.nspname%'").split())
+    first = backends()
+    stop, results, errors = threading.Event(), [], []
+    threads = hammer(s, stop, results, errors, n_threads=2)
+    # Within a few lifetimes every pool connection has been replaced.
+    lf.wait_for(lambda: not (backends() & first), 15, "the pool's backends to be replaced")
+    stop.set()
+    for th in threads:
+        th.join(30)
+    t.eq(errors, [], "transport errors")
+    t.eq([r for r in results if r.status != 200][:3], [], "lookups that failed during recycling")
+    t.true(len(results) > 100, "lookups ran (%d)" % len(results))
+
+
 lf.main(globals())
