@@ -35,7 +35,7 @@ static const char catalog_sql[] =
     " WHERE i.indisprimary AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
     "   AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
     "   AND n.nspname NOT LIKE 'pg\\_%'"
-    "   AND has_table_privilege(c.oid, 'SELECT')"
+    "   AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')"
     " ORDER BY n.nspname, c.relname, a.attnum";
 
 static int in_list(char **list, const char *s)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jsonw.h"
 #include "xalloc.h"
@@ -314,6 +315,23 @@ fail:
     return ROUTE_ERR_BAD_ENCODING;
 }
 
+/* The length of "http://host" in an absolute-form target
+ * ("http://host/path"), which HTTP/1.1 servers must accept (RFC 9112
+ * 3.2.2); 0 for the usual origin form or when no path follows the host. */
+static size_t authority_len(const char *uri, size_t len)
+{
+    size_t i;
+    if (len >= 7 && strncasecmp(uri, "http://", 7) == 0)
+        i = 7;
+    else if (len >= 8 && strncasecmp(uri, "https://", 8) == 0)
+        i = 8;
+    else
+        return 0;
+    while (i < len && uri[i] != '/' && uri[i] != '?')
+        i++;
+    return i < len && uri[i] == '/' ? i : 0;
+}
+
 enum route_status router_parse(const char *method, const char *uri, size_t len, struct route *r)
 {
     struct shape sh;
@@ -329,8 +347,11 @@ enum route_status router_parse(const char *method, const char *uri, size_t len, 
         set_detail(r, "the request target is too long");
         return ROUTE_ERR_NOT_FOUND;
     }
+    size_t skip = authority_len(uri, len);
+    uri += skip;
+    len -= skip;
     if (len == 0 || uri[0] != '/') {
-        /* "*", "http://host/path" and the empty target are not ours. */
+        /* "*", an authority without a path and the empty target are not ours. */
         set_detail(r, "the request target must be a path starting with \"/\"");
         return ROUTE_ERR_NOT_FOUND;
     }

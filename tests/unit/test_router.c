@@ -254,7 +254,13 @@ static void test_not_found(void)
     CHECK(not_found("GET", "/"));
     CHECK(not_found("GET", "*"));
     CHECK(not_found("GET", "healthz"));
-    CHECK(not_found("GET", "http://example.com/healthz"));
+    /* The absolute form is accepted (RFC 9112 3.2.2); without a path after
+     * the authority it is not ours. */
+    CHECK(ok_kind("GET", "http://example.com/healthz", ROUTE_HEALTHZ));
+    CHECK(ok_kind("GET", "HTTPS://example.com:8443/api/v1/tables", ROUTE_TABLES));
+    CHECK(not_found("GET", "http://example.com"));
+    CHECK(not_found("GET", "http://example.com?x=/healthz"));
+    CHECK(not_found("GET", "ftp://example.com/healthz"));
     CHECK(not_found("GET", "?x=1"));
     CHECK(not_found("GET", "/healthz/"));
     CHECK(not_found("GET", "/healthzz"));
