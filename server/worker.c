@@ -21,7 +21,7 @@
 #include "pool.h"
 
 /* MHD's own messages (a malformed request, a failed accept) into our log. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     struct buf m = BUF_INIT;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "keys.h"
 #include "router.h"
@@ -88,6 +89,18 @@ static size_t span_to(const char *s, size_t n, char c)
 /* Re-reads uri the simple way and compares with what the router said. */
 static void check_route(const struct route *r, const char *uri, size_t len)
 {
+    /* An absolute-form target ("http://host/path"): what follows the host. */
+    for (size_t sl = 7; sl <= 8; sl++) {
+        if (len > sl && strncasecmp(uri, sl == 7 ? "http://" : "https://", sl) == 0) {
+            size_t i = sl;
+            while (i < len && uri[i] != '/' && uri[i] != '?')
+                i++;
+            need(i < len && uri[i] == '/');
+            uri += i;
+            len -= i;
+            break;
+        }
+    }
     size_t pathlen = span_to(uri, len, '?');
 
     if (r->kind != ROUTE_TABLE && r->kind != ROUTE_ROW) {
