@@ -59,6 +59,16 @@ void app_catalog_kick(struct app *a)
     pthread_mutex_unlock(&a->lock);
 }
 
+void app_credential_available(void *arg)
+{
+    struct app *a = arg;
+    app_catalog_kick(a);
+    __atomic_add_fetch(&a->creds_gen, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < a->nworkers; i++)
+        if (a->workers[i] != NULL)
+            worker_wake(a->workers[i]);
+}
+
 void app_set_db_error(struct app *a, const char *msg)
 {
     pthread_mutex_lock(&a->lock);
@@ -66,9 +76,24 @@ void app_set_db_error(struct app *a, const char *msg)
     pthread_mutex_unlock(&a->lock);
 }
 
+bool app_creds_missing(struct app *a, char *why, size_t whylen)
+{
+    char reason[256] = "";
+    struct creds *c = creds_acquire(a->creds, reason, sizeof reason);
+    if (c != NULL) {
+        creds_unref(c);
+        return false;
+    }
+    snprintf(why, whylen, "no database credential: %s", reason);
+    return true;
+}
+
 bool app_ready(struct app *a, char *why, size_t whylen)
 {
     bool ready = false;
+    /* Without a credential nothing else can work; say that first. */
+    if (app_creds_missing(a, why, whylen))
+        return false;
     pthread_mutex_lock(&a->lock);
     if (a->catalog == NULL)
         snprintf(why, whylen, "the catalog is not loaded yet%s%s",

@@ -35,6 +35,7 @@ struct app {
     bool cat_started;
 
     int ready_conns;           /* atomic: connections able to serve, all workers */
+    uint64_t creds_gen;        /* atomic: bumped when a credential appears after none */
     int stopping;              /* atomic: shutdown has begun */
     int port;                  /* the port actually bound */
 
@@ -55,12 +56,21 @@ struct catalog *app_catalog_get(struct app *a);
 /* Asks the catalog thread for a refresh now. Any thread; never blocks long. */
 void app_catalog_kick(struct app *a);
 
+/* The credential provider's on_available callback (arg is the app): a
+ * credential appeared after there was none, so the catalog loads now and
+ * the workers retry their connections now. Any thread. */
+void app_credential_available(void *arg);
+
 /* Starts and stops the catalog thread (main thread). */
 int app_catalog_start(struct app *a);
 void app_catalog_stop(struct app *a);
 
 /* Records the latest connection error (no secrets) for /readyz. Any thread. */
 void app_set_db_error(struct app *a, const char *msg);
+
+/* True when the credential provider has no credential to log in with;
+ * why says what went wrong (no secret). Any thread. */
+bool app_creds_missing(struct app *a, char *why, size_t whylen);
 
 /* Copies the readiness facts out under the lock; returns true when the
  * service is ready (catalog loaded and a connection up). Any thread. */

@@ -62,6 +62,10 @@ static const struct setting settings[] = {
      "debug, info, warn or error"},
     {"LAKEFRONT_SHUTDOWN_TIMEOUT_MS", "shutdown-timeout-ms", T_INT, OFF(shutdown_timeout_ms),
      "10000", 0, 60000, "on SIGTERM/SIGINT, time given to requests in flight"},
+    {"LAKEFRONT_AUTH", "auth", T_STR, OFF(auth), "", 0, 0,
+     "password (libpq's PGPASSWORD etc.) or databricks (Lakebase OAuth credentials); "
+     "default: databricks when DATABRICKS_HOST (or a profile) and LAKEBASE_ENDPOINT or "
+     "LAKEBASE_INSTANCE_NAME are set"},
     {"LAKEFRONT_MAX_CONNECTIONS", "max-connections", T_INT, OFF(max_connections), "10000", 1,
      1000000, "HTTP connections open at once, in total"},
 };
@@ -257,6 +261,7 @@ void config_free(struct config *c)
 {
     free(c->host);
     free(c->database_url);
+    free(c->auth);
     free_list(c->schemas);
     free_list(c->tables);
     memset(c, 0, sizeof *c);
@@ -277,6 +282,16 @@ void config_print_help(FILE *out)
         else if (s->def != NULL && s->def[0] != '\0')
             fprintf(out, "      default %s\n", s->def);
     }
-    fprintf(out, "\n  DATABRICKS_APP_PORT        set by Databricks Apps: listen on 0.0.0.0 there\n"
-                 "  --help, --version\n");
+    fprintf(out,
+            "\nDatabricks (read from the environment; see README):\n"
+            "  DATABRICKS_APP_PORT        set by Databricks Apps: listen on 0.0.0.0 there\n"
+            "  DATABRICKS_HOST            the workspace, with or without https://\n"
+            "  DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET   a service principal (OAuth M2M)\n"
+            "  DATABRICKS_TOKEN           a personal access token\n"
+            "  DATABRICKS_CONFIG_FILE, DATABRICKS_CONFIG_PROFILE  a ~/.databrickscfg profile\n"
+            "  LAKEBASE_ENDPOINT          projects/P/branches/B/endpoints/E (Autoscaling)\n"
+            "  LAKEBASE_INSTANCE_NAME     a Provisioned instance\n"
+            "  PGUSER                     the Postgres role; default: the client id, or the\n"
+            "                             token owner's user name\n"
+            "\n  --help, --version\n");
 }

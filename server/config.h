@@ -38,6 +38,7 @@ struct config {
     int log_level;            /* enum log_level */
     int shutdown_timeout_ms;
     int max_connections;      /* HTTP connections, in total */
+    char *auth;               /* LAKEFRONT_AUTH: "", "password" or "databricks" (dbxconf checks) */
 };
 
 enum config_result {

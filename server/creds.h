@@ -36,6 +36,11 @@ struct creds_provider_ops {
 struct creds_provider {
     const struct creds_provider_ops *ops;
     const char *name; /* "password", "databricks": for logs and /readyz */
+    /* Called (from the provider's thread) when a credential becomes
+     * available after there was none, so that whoever waits for one can try
+     * at once. Set once before the provider starts serving; may be NULL. */
+    void (*on_available)(void *arg);
+    void *on_available_arg;
 };
 
 /* The static provider: one snapshot with no user and no password. */

@@ -205,6 +205,21 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
     buf_free(&d);
 }
 
+/* 503 DATABASE_UNAVAILABLE with the reason, and error_type "oauth_error"
+ * when the cause is that no database credential could be had. */
+static void db_unavailable(struct request *rq, struct buf *d, const char *message, int retry_after)
+{
+    char why[300];
+    bool oauth = app_creds_missing(rq->w->app, why, sizeof why);
+    if (!oauth)
+        app_ready(rq->w->app, why, sizeof why);
+    buf_puts(d, "\"error_type\":");
+    jsonw_cstr(d, oauth ? "oauth_error" : "connection");
+    buf_puts(d, ",\"reason\":");
+    jsonw_cstr(d, why);
+    respond_error(rq, 503, "DATABASE_UNAVAILABLE", message, d->data, retry_after, NULL);
+}
+
 static void serve_row(struct request *rq, const struct cat_table *t)
 {
     char err[200];
@@ -241,17 +256,10 @@ static void serve_row(struct request *rq, const struct cat_table *t)
         respond_error(rq, 503, "OVERLOADED", "too many lookups are waiting; retry shortly", d.data,
                       1, NULL);
         break;
-    case POOL_DOWN: {
-        char why[256];
-        app_ready(rq->w->app, why, sizeof why);
-        buf_puts(&d, "\"error_type\":");
-        jsonw_cstr(&d, strcmp(rq->w->app->creds->name, "password") ? "oauth_error" : "connection");
-        buf_puts(&d, ",\"reason\":");
-        jsonw_cstr(&d, why);
-        respond_error(rq, 503, "DATABASE_UNAVAILABLE", "the database cannot be reached", d.data,
-                      pool_retry_after_s(rq->w->pool, clock_now_us()), NULL);
+    case POOL_DOWN:
+        db_unavailable(rq, &d, "the database cannot be reached",
+                       pool_retry_after_s(rq->w->pool, clock_now_us()));
         break;
-    }
     }
     buf_free(&d);
 }
@@ -298,11 +306,7 @@ static void serve(struct request *rq)
 
     rq->catalog = w->catalog;
     if (rq->catalog == NULL) {
-        app_ready(w->app, why, sizeof why);
-        buf_puts(&d, "\"reason\":");
-        jsonw_cstr(&d, why);
-        respond_error(rq, 503, "DATABASE_UNAVAILABLE", "the table catalog is not loaded yet",
-                      d.data, 1, NULL);
+        db_unavailable(rq, &d, "the table catalog is not loaded yet", 1);
         buf_free(&d);
         return;
     }

@@ -22,7 +22,9 @@
 #include "app.h"
 #include "config.h"
 #include "creds.h"
+#include "dbxconf.h"
 #include "log.h"
+#include "oauth.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -107,7 +109,24 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    app.creds = creds_static_new();
+    /* Who logs in to Postgres: a static password (libpq's environment) or
+     * Lakebase OAuth credentials minted through the workspace API. */
+    struct dbx_settings dbx;
+    if (dbxconf_resolve(&dbx, app.cfg.auth, err, sizeof err) != 0) {
+        fprintf(stderr, "lakefront: invalid settings:\n%s\n", err);
+        config_free(&app.cfg);
+        return 2;
+    }
+    if (dbx.enabled) {
+        app.creds = oauth_provider_new(&dbx, app_credential_available, &app, err, sizeof err);
+        if (app.creds == NULL) {
+            log_msg(LOG_ERROR, "%s", err);
+            config_free(&app.cfg);
+            return 1;
+        }
+    } else {
+        app.creds = creds_static_new();
+    }
     app.nworkers = app.cfg.workers;
     app.workers = xcalloc((size_t)app.nworkers, sizeof *app.workers);
     log_start(&app);

@@ -71,6 +71,7 @@ struct pool {
 
     struct lookup *first, *last;  /* every accepted lookup, by deadline */
     struct lookup *qhead, *qtail; /* waiting for a connection */
+    uint64_t creds_gen;           /* app->creds_gen last seen */
     size_t qlen, qlimit;
     size_t active;
     uint64_t rng;
@@ -279,9 +280,21 @@ static void conn_start(struct pconn *c, uint64_t now)
 
     c->creds = creds_acquire(p->app->creds, why, sizeof why);
     if (c->creds == NULL) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "no database credential: %s", why);
-        conn_fail(c, msg, now);
+        /* Nothing to log in with yet: not a failure of this connection, so
+         * no backoff, and no log line per attempt (the provider logs its own
+         * failures). The provider wakes the worker when one appears. */
+        if (c->failures == 0)
+            c->failures = 1; /* counts as down for pool_down() */
+        c->retry_at = now + 500000;
+        struct logline l;
+        if (logline_begin(&l, LOG_DEBUG, "no database credential yet", NULL)) {
+            logline_int(&l, "conn", c->idx);
+            logline_str(&l, "reason", why);
+            logline_end(&l);
+        }
+        if (pool_down(p))
+            while (p->qhead)
+                fail(p, p->qhead, LOOKUP_UNAVAILABLE, "08000", "no database credential");
         return;
     }
     int expand = app_conn_params(p->app, c->creds, kw, vals);
@@ -731,6 +744,16 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
 
 void pool_tick(struct pool *p, uint64_t now)
 {
+    /* A credential appeared after there was none: connect now rather than
+     * at the next retry. */
+    uint64_t gen = __atomic_load_n(&p->app->creds_gen, __ATOMIC_ACQUIRE);
+    if (gen != p->creds_gen) {
+        p->creds_gen = gen;
+        for (int i = 0; i < p->nconns; i++)
+            if (p->conns[i].state == PC_DOWN)
+                p->conns[i].retry_at = now;
+    }
+
     /* Deadlines. A lookup that never left the queue had no connection in
      * time (503); one that was sent and not answered timed out (504). Its
      * ring entry stays, so the answer that may still come is dropped. */
