@@ -118,6 +118,27 @@ def test_connections_as_configured(t):
                 "every connection closed at exit")
 
 
+def test_database_url_instead_of_pg_variables(t):
+    e = lf.pg_env()
+    url = "postgresql://%s:%s@%s:%s/%s" % (e["PGUSER"], e["PGPASSWORD"], e["PGHOST"], e["PGPORT"],
+                                           e["PGDATABASE"])
+    # The PG* variables point nowhere: only the URL can work.
+    s = t.server(pg=False, env={"LAKEFRONT_DATABASE_URL": url, "PGHOST": "127.0.0.1",
+                                "PGPORT": "1"})
+    r = s.get("/api/v1/tables/gold.customer_features/rows/9")
+    t.eq((r.status, r.json["customer_id"]), (200, 9), "lookup through the URL")
+    s.stop()
+    t.true(e["PGPASSWORD"] not in "\n".join(str(l) for l in s.lines), "the URL's password is not logged")
+
+
+def test_sigint_stops_like_sigterm(t):
+    import signal
+    s = t.server()
+    t.eq(s.get("/api/v1/tables/gold.customer_features/rows/2").status, 200, "a lookup")
+    s.signal(signal.SIGINT)
+    t.eq(s.proc.wait(timeout=15), 0, "exit code after SIGINT")
+
+
 def test_access_log_line_and_switch(t):
     s = t.server(env={"LAKEFRONT_ACCESS_LOG": "on"})
     r = s.get("/api/v1/tables/gold.customer_features/rows/5", headers={"X-Request-Id": "abc-123"})
