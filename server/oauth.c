@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "jsonw.h"
 #include "log.h"
+#include "rng.h"
 #include "tokenparse.h"
 #include "xalloc.h"
 
@@ -364,11 +365,7 @@ static int renew(struct oauth *o, bool need_db, char *err, size_t errlen)
 
 static uint64_t rnd(struct oauth *o)
 {
-    uint64_t x = o->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return o->rng = x;
+    return xorshift64(&o->rng);
 }
 
 /* When the database credential is due (Unix s): once half of its lifetime

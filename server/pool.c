@@ -24,6 +24,7 @@
 #include "app.h"
 #include "log.h"
 #include "loop.h"
+#include "rng.h"
 #include "xalloc.h"
 
 enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
@@ -81,12 +82,7 @@ struct pool {
 
 static uint64_t rnd(struct pool *p)
 {
-    /* xorshift64: jitter only, no need for quality. */
-    uint64_t x = p->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return p->rng = x;
+    return xorshift64(&p->rng);
 }
 
 static void copy_msg(char *dst, size_t len, const char *src)
@@ -177,6 +173,18 @@ static void queue_push(struct pool *p, struct lookup *lk, bool front)
         p->qtail = lk;
     }
     p->qlen++;
+}
+
+/* Unhooks an in-flight lookup from its ring entry, which stays: the answer
+ * that may still come for it is read and dropped. */
+static void abandon(struct lookup *lk)
+{
+    struct pconn *c = lk->conn;
+    for (size_t i = 0; i < c->count; i++) {
+        struct inflight *e = &c->ring[(c->head + i) % c->cap];
+        if (e->lk == lk)
+            e->lk = NULL;
+    }
 }
 
 /* Completes lk: it leaves every list and its owner hears about it. */
@@ -760,12 +768,7 @@ void pool_tick(struct pool *p, uint64_t now)
     while (p->first && p->first->deadline_us <= now) {
         struct lookup *lk = p->first;
         if (lk->conn != NULL) {
-            struct pconn *c = lk->conn;
-            for (size_t i = 0; i < c->count; i++) {
-                struct inflight *e = &c->ring[(c->head + i) % c->cap];
-                if (e->lk == lk)
-                    e->lk = NULL;
-            }
+            abandon(lk);
             fail(p, lk, LOOKUP_TIMEOUT, "57014", "the database did not answer in time");
         } else {
             fail(p, lk, LOOKUP_UNAVAILABLE, "08000",
@@ -820,14 +823,8 @@ void pool_fail_all(struct pool *p, enum lookup_status st, const char *message)
     p->stopped = true;
     while (p->first) {
         struct lookup *lk = p->first;
-        if (lk->conn != NULL) {
-            struct pconn *c = lk->conn;
-            for (size_t i = 0; i < c->count; i++) {
-                struct inflight *e = &c->ring[(c->head + i) % c->cap];
-                if (e->lk == lk)
-                    e->lk = NULL;
-            }
-        }
+        if (lk->conn != NULL)
+            abandon(lk);
         fail(p, lk, st, "57P01", message);
     }
 }
