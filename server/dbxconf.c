@@ -80,7 +80,11 @@ char *dbxconf_normalize_host(const char *in, char *err, size_t errlen)
             hl = (size_t)(colon - rest) + 1;
         else if (colon != NULL)
             hl = (size_t)(colon - rest);
-        if (!is_loopback(rest, hl)) {
+        /* After the host only ":port" may follow. */
+        bool port_ok = hl == n || (rest[hl] == ':' && hl + 1 < n);
+        for (size_t i = hl + 1; port_ok && i < n; i++)
+            port_ok = rest[i] >= '0' && rest[i] <= '9';
+        if (!is_loopback(rest, hl) || !port_ok) {
             snprintf(err, errlen,
                      "DATABRICKS_HOST: plain http:// is accepted only for loopback addresses "
                      "(tests); use https://");
@@ -189,6 +193,15 @@ static int read_profile(struct dbx_settings *s, char *err, size_t errlen)
         snprintf(err, errlen, "%s has no profile [%s]", path, named);
         rc = -1;
         goto out;
+    }
+    /* An identity the profile states itself beats one it inherits: a
+     * profile with its own token uses it even when [DEFAULT] holds client
+     * credentials. */
+    bool own_m2m = p.client_id != NULL && p.client_secret != NULL;
+    bool own_pat = p.token != NULL;
+    if (own_pat && !own_m2m) {
+        wipe_free(p.d_client_id), p.d_client_id = NULL;
+        wipe_free(p.d_client_secret), p.d_client_secret = NULL;
     }
     char *host = pick(&p.host, &p.d_host);
     char *token = pick(&p.token, &p.d_token);

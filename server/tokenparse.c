@@ -63,6 +63,19 @@ static const char *str_member(const cJSON *j, const char *name)
     return m->valuestring;
 }
 
+/* A member that must be a non-empty string, control characters allowed:
+ * the texts of an error, which clean_copy makes fit for a log line.
+ * (Fix: tokenparse_error read them with str_member, which drops a message
+ * holding a newline or a tab entirely, so that clean_copy never saw a
+ * control character and the message was lost.) */
+static const char *text_member(const cJSON *j, const char *name)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, name);
+    if (!cJSON_IsString(m) || m->valuestring == NULL || m->valuestring[0] == '\0')
+        return NULL;
+    return m->valuestring;
+}
+
 int tokenparse_oidc(const char *body, size_t len, int64_t now, struct tp_token *out, char *err,
                     size_t errlen)
 {
@@ -168,7 +181,7 @@ static void clean_copy(char *out, size_t outlen, const char *s)
 {
     size_t n = 0;
     for (; s && *s && n + 1 < outlen; s++)
-        out[n++] = (unsigned char)*s < 0x20 ? ' ' : *s;
+        out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s; /* fix: DEL too */
     out[n] = '\0';
 }
 
@@ -179,11 +192,11 @@ void tokenparse_error(const char *body, size_t len, char *out, size_t outlen)
     cJSON *j = parse(body, len, err, sizeof err);
     if (j == NULL)
         return;
-    const char *code = str_member(j, "error_code");
-    const char *msg = str_member(j, "message");
+    const char *code = text_member(j, "error_code");
+    const char *msg = text_member(j, "message");
     if (code == NULL) {
-        code = str_member(j, "error");
-        msg = str_member(j, "error_description");
+        code = text_member(j, "error");
+        msg = text_member(j, "error_description");
     }
     if (code != NULL) {
         char c[64], m[256];
@@ -247,6 +260,13 @@ int tokenparse_rfc3339(const char *s, int64_t *out)
     }
     if (*p != '\0' || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||
         oh > 23 || om > 59)
+        return -1;
+    /* Fix: the day is checked against its month, leap years included. With
+     * D <= 31 alone, "2026-02-30" or "2026-11-31" passed and days_from_civil
+     * carried them into the next month. */
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (D > mdays[M - 1] + (M == 2 && leap))
         return -1;
     int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
     *out = t - sign * (oh * 3600 + om * 60);
