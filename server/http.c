@@ -27,6 +27,8 @@ struct request {
     size_t uri_len;
     char method[16];
     char id[72];                /* X-Request-Id */
+    char *user_email;           /* X-Forwarded-Email, capped; NULL if absent */
+    char *user;                 /* X-Forwarded-User, capped; NULL if absent */
     uint64_t start_us;
     bool begun;                 /* http_handler has seen this request */
     bool served;                /* the request is complete and serve() ran */
@@ -362,6 +364,27 @@ static void request_id(struct request *rq)
              (unsigned long long)s[1]);
 }
 
+/* The caller's identity as the Databricks Apps proxy forwards it, for the
+ * access log only: the proxy sets these headers for the signed-in user or
+ * the token's owner, and nothing here relies on them for access control.
+ * Copied (MHD's values die with the connection's read buffer) and capped,
+ * cut on a UTF-8 boundary; log escaping handles whatever else they hold. */
+#define HTTP_IDENTITY_MAX 200
+
+static char *identity_header(struct MHD_Connection *conn, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+    if (v == NULL || v[0] == '\0')
+        return NULL;
+    size_t n = strnlen(v, HTTP_IDENTITY_MAX + 1);
+    if (n > HTTP_IDENTITY_MAX) {
+        n = HTTP_IDENTITY_MAX;
+        while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+            n--; /* v[n] continues a sequence: cut before its lead byte */
+    }
+    return xstrndup(v, n);
+}
+
 void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct worker *w = cls;
@@ -402,6 +425,8 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
     if (!rq->served) {
         rq->served = true;
         request_id(rq);
+        rq->user_email = identity_header(conn, "X-Forwarded-Email");
+        rq->user = identity_header(conn, "X-Forwarded-User");
         serve(rq);
     }
     if (rq->response == NULL)
@@ -428,6 +453,10 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             logline_str(&l, "method", rq->method);
             logline_strn(&l, "path", rq->uri, rq->uri_len > 512 ? 512 : rq->uri_len);
             logline_int(&l, "status", rq->status);
+            if (rq->user_email != NULL)
+                logline_str(&l, "user_email", rq->user_email);
+            if (rq->user != NULL)
+                logline_str(&l, "user", rq->user);
             logline_int(&l, "bytes", (long long)rq->body_len);
             logline_double(&l, "duration_ms", (double)(clock_now_us() - rq->start_us) / 1000.0);
             if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -440,6 +469,8 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     route_free(&rq->route);
     catalog_unref(rq->catalog);
     free(rq->uri);
+    free(rq->user_email);
+    free(rq->user);
     free(rq);
     w->requests--;
 }

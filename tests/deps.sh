@@ -10,12 +10,15 @@ set -euo pipefail
 # Debian 12 names. libFuzzer is not in the clang package: clang 14 finds
 # libclang_rt.fuzzer-*.a in libclang-rt-14-dev (a Recommends of clang, so it
 # is absent when recommends are off). ss, used by tests/pg.sh when present,
-# comes with iproute2.
+# comes with iproute2. deploy/package and tests/package/run need patchelf and
+# binutils (readelf, objdump, strip), and /usr/bin/python3 with jsonschema
+# and yaml to validate the bundle.
 packages=(
     build-essential cmake pkg-config
     libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libinih-dev
     postgresql-15 postgresql-client-15
     curl python3 clang libclang-rt-14-dev wrk procps iproute2
+    patchelf binutils python3-jsonschema python3-yaml
 )
 
 missing=()
