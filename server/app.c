@@ -76,6 +76,14 @@ void app_set_db_error(struct app *a, const char *msg)
     pthread_mutex_unlock(&a->lock);
 }
 
+void app_db_error(struct app *a, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&a->lock);
+    snprintf(out, outlen, "no connection of this worker is up%s%s", a->db_error[0] ? ": " : "",
+             a->db_error);
+    pthread_mutex_unlock(&a->lock);
+}
+
 bool app_creds_missing(struct app *a, char *why, size_t whylen)
 {
     char reason[256] = "";

@@ -72,6 +72,9 @@ void app_set_db_error(struct app *a, const char *msg);
  * why says what went wrong (no secret). Any thread. */
 bool app_creds_missing(struct app *a, char *why, size_t whylen);
 
+/* The latest connection error of any pool ("" if none), into out. */
+void app_db_error(struct app *a, char *out, size_t outlen);
+
 /* Copies the readiness facts out under the lock; returns true when the
  * service is ready (catalog loaded and a connection up). Any thread. */
 bool app_ready(struct app *a, char *why, size_t whylen);

@@ -47,6 +47,12 @@ static struct creds *static_acquire(struct creds_provider *p, char *why, size_t 
     return sp->snapshot;
 }
 
+static enum creds_state static_state(struct creds_provider *p)
+{
+    (void)p;
+    return CREDS_OK;
+}
+
 static void static_login_failed(struct creds_provider *p, const struct creds *used)
 {
     /* A static password cannot be refreshed; the pool's backoff and its
@@ -62,8 +68,8 @@ static void static_destroy(struct creds_provider *p)
     free(sp);
 }
 
-static const struct creds_provider_ops static_ops = {static_acquire, static_login_failed,
-                                                     static_destroy};
+static const struct creds_provider_ops static_ops = {static_acquire, static_state,
+                                                     static_login_failed, static_destroy};
 
 struct creds_provider *creds_static_new(void)
 {

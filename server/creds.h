@@ -24,10 +24,18 @@ struct creds {
 
 struct creds_provider;
 
+enum creds_state {
+    CREDS_OK = 0,  /* a credential is available */
+    CREDS_PENDING, /* none yet; the first is being requested */
+    CREDS_FAILING, /* none, and the last attempt to get one failed */
+};
+
 struct creds_provider_ops {
     /* Newest snapshot with a reference for the caller, or NULL when there is
      * no credential yet (why filled, at most whylen bytes, no secret). */
     struct creds *(*acquire)(struct creds_provider *p, char *why, size_t whylen);
+    /* Whether acquire would give a credential now, and if not, why not. */
+    enum creds_state (*state)(struct creds_provider *p);
     /* A login with `used` failed with SQLSTATE 28P01: refresh soon. */
     void (*login_failed)(struct creds_provider *p, const struct creds *used);
     void (*destroy)(struct creds_provider *p);
@@ -49,6 +57,11 @@ struct creds_provider *creds_static_new(void);
 static inline struct creds *creds_acquire(struct creds_provider *p, char *why, size_t whylen)
 {
     return p->ops->acquire(p, why, whylen);
+}
+
+static inline enum creds_state creds_state(struct creds_provider *p)
+{
+    return p->ops->state(p);
 }
 
 static inline void creds_login_failed(struct creds_provider *p, const struct creds *used)

@@ -215,9 +215,11 @@ static int read_profile(struct dbx_settings *s, char *err, size_t errlen)
         s->identity = DBX_PAT;
         s->token = token, token = NULL;
     }
+    /* The profile's host counts even without an identity, so that an
+     * error can say exactly what is missing. */
+    if (s->host == NULL)
+        s->host = host, host = NULL;
     if (s->identity != 0) {
-        if (s->host == NULL)
-            s->host = host, host = NULL;
         snprintf(s->source, sizeof s->source, "profile [%.32s] of %.80s (%s)", p.want, path,
                  s->identity == DBX_M2M ? "OAuth client credentials" : "personal access token");
         rc = 1;

@@ -149,6 +149,24 @@ static void row_json(struct buf *b, const PGresult *res)
     buf_putc(b, '}');
 }
 
+/* 503 DATABASE_UNAVAILABLE with the reason, and error_type "oauth_error"
+ * when the cause is that no database credential could be had. d holds
+ * fields already written (or nothing). */
+static void db_unavailable(struct request *rq, struct buf *d, const char *message, int retry_after)
+{
+    char why[300];
+    bool oauth = app_creds_missing(rq->w->app, why, sizeof why);
+    if (!oauth && app_ready(rq->w->app, why, sizeof why))
+        app_db_error(rq->w->app, why, sizeof why); /* others serve; this loop cannot */
+    if (d->len > 0)
+        buf_putc(d, ',');
+    buf_puts(d, "\"error_type\":");
+    jsonw_cstr(d, oauth ? "oauth_error" : "connection");
+    buf_puts(d, ",\"reason\":");
+    jsonw_cstr(d, why);
+    respond_error(rq, 503, "DATABASE_UNAVAILABLE", message, d->data, retry_after, NULL);
+}
+
 static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult *res)
 {
     struct request *rq = (struct request *)((char *)lk - offsetof(struct request, lookup));
@@ -190,10 +208,10 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
                       d.data, 0, NULL);
         break;
     case LOOKUP_UNAVAILABLE:
-        buf_puts(&d, "\"error_type\":\"connection\",\"database_message\":");
+        buf_puts(&d, "\"database_message\":");
         jsonw_cstr(&d, lk->message);
-        respond_error(rq, 503, "DATABASE_UNAVAILABLE", "no database connection could serve the lookup in time",
-                      d.data, pool_retry_after_s(rq->w->pool, clock_now_us()), NULL);
+        db_unavailable(rq, &d, "no database connection could serve the lookup in time",
+                       pool_retry_after_s(rq->w->pool, clock_now_us()));
         break;
     case LOOKUP_DB_ERROR:
         buf_puts(&d, "\"sqlstate\":");
@@ -205,21 +223,6 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
         break;
     }
     buf_free(&d);
-}
-
-/* 503 DATABASE_UNAVAILABLE with the reason, and error_type "oauth_error"
- * when the cause is that no database credential could be had. */
-static void db_unavailable(struct request *rq, struct buf *d, const char *message, int retry_after)
-{
-    char why[300];
-    bool oauth = app_creds_missing(rq->w->app, why, sizeof why);
-    if (!oauth)
-        app_ready(rq->w->app, why, sizeof why);
-    buf_puts(d, "\"error_type\":");
-    jsonw_cstr(d, oauth ? "oauth_error" : "connection");
-    buf_puts(d, ",\"reason\":");
-    jsonw_cstr(d, why);
-    respond_error(rq, 503, "DATABASE_UNAVAILABLE", message, d->data, retry_after, NULL);
 }
 
 static void serve_row(struct request *rq, const struct cat_table *t)

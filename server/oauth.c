@@ -35,6 +35,7 @@ struct oauth {
     pthread_cond_t cond;
     bool stop;
     bool kick;
+    bool failing;            /* the last renewal failed */
     struct creds *current;   /* newest database credential, or NULL */
     int64_t issued;          /* when current arrived (Unix s) */
     int64_t expires;         /* when current expires (Unix s) */
@@ -167,6 +168,14 @@ static void call_failed(char *err, size_t errlen, const char *what, long status,
     snprintf(err, errlen, "%s: HTTP %ld%s%.200s", what, status, dbx[0] ? ", " : "", dbx);
 }
 
+/* Rewrites err as "what: err": every failure names the call it came from. */
+static void prefix_err(char *err, size_t errlen, const char *what)
+{
+    char e[256];
+    snprintf(e, sizeof e, "%s", err);
+    snprintf(err, errlen, "%s: %s", what, e);
+}
+
 /* ------------------------------------------------------------ the steps */
 
 static int discover(struct oauth *o, char *err, size_t errlen)
@@ -177,9 +186,7 @@ static int discover(struct oauth *o, char *err, size_t errlen)
     long st = http_call(o, url, NULL, false, NULL, NULL, &r, err, errlen);
     int rc = -1;
     if (st < 0) {
-        char e[200];
-        snprintf(e, sizeof e, "%s", err);
-        snprintf(err, errlen, "OIDC discovery: %s", e);
+        prefix_err(err, errlen, "OIDC discovery");
     } else if (st != 200) {
         call_failed(err, errlen, "OIDC discovery", st, &r);
     } else {
@@ -196,6 +203,8 @@ static int discover(struct oauth *o, char *err, size_t errlen)
                          o->cfg.host);
                 free(tu);
             }
+        } else {
+            prefix_err(err, errlen, "OIDC discovery");
         }
     }
     reply_wipe(&r);
@@ -224,9 +233,7 @@ static int workspace_token(struct oauth *o, char *err, size_t errlen)
     int rc = -1;
     struct tp_token t = {NULL, 0};
     if (st < 0) {
-        char e[200];
-        snprintf(e, sizeof e, "%s", err);
-        snprintf(err, errlen, "workspace token: %s", e);
+        prefix_err(err, errlen, "workspace token");
     } else if (st != 200) {
         call_failed(err, errlen, "workspace token", st, &r);
     } else if (tokenparse_oidc(r.body.data, r.body.len, now, &t, err, errlen) == 0) {
@@ -234,6 +241,8 @@ static int workspace_token(struct oauth *o, char *err, size_t errlen)
         o->ws = t;
         o->ws_issued = now;
         rc = 0;
+    } else {
+        prefix_err(err, errlen, "workspace token");
     }
     reply_wipe(&r);
     return rc;
@@ -257,13 +266,11 @@ static int user_name(struct oauth *o, char *err, size_t errlen)
     long st = http_call(o, url, o->ws.value, false, NULL, NULL, &r, err, errlen);
     int rc = -1;
     if (st < 0) {
-        char e[200];
-        snprintf(e, sizeof e, "%s", err);
-        snprintf(err, errlen, "SCIM Me: %s", e);
+        prefix_err(err, errlen, "SCIM Me");
     } else if (st != 200) {
         call_failed(err, errlen, "SCIM Me", st, &r);
-    } else {
-        rc = tokenparse_scim_user(r.body.data, r.body.len, &o->user, err, errlen);
+    } else if ((rc = tokenparse_scim_user(r.body.data, r.body.len, &o->user, err, errlen)) != 0) {
+        prefix_err(err, errlen, "SCIM Me");
     }
     reply_wipe(&r);
     return rc;
@@ -303,17 +310,15 @@ static int db_credential(struct oauth *o, struct tp_token *out, char *err, size_
     long st = http_call(o, url, o->ws.value, false, "application/json", body.data, &r, err, errlen);
     int rc = -1;
     if (st < 0) {
-        char e[200];
-        snprintf(e, sizeof e, "%s", err);
-        snprintf(err, errlen, "database credential: %s", e);
+        prefix_err(err, errlen, "database credential");
     } else if (st != 200) {
         call_failed(err, errlen, "database credential", st, &r);
         /* A workspace token the API no longer accepts is dropped, so the
          * next attempt mints a new one first. */
         if ((st == 401 || st == 403) && o->cfg.identity == DBX_M2M)
             tokenparse_wipe(&o->ws);
-    } else {
-        rc = tokenparse_dbcred(r.body.data, r.body.len, out, err, errlen);
+    } else if ((rc = tokenparse_dbcred(r.body.data, r.body.len, out, err, errlen)) != 0) {
+        prefix_err(err, errlen, "database credential");
     }
     reply_wipe(&r);
     buf_free(&body);
@@ -349,6 +354,10 @@ static int renew(struct oauth *o, bool need_db, char *err, size_t errlen)
     o->issued = now;
     o->expires = cred.expires_at;
     o->last_error[0] = '\0';
+    /* Logins refused while this renewal was under way asked for one; it is
+     * the one just done. */
+    o->kick = false;
+    o->failing = false;
     pthread_mutex_unlock(&o->lock);
     creds_unref(old);
     if (old == NULL && o->base.on_available != NULL)
@@ -427,6 +436,7 @@ static void *oauth_main(void *arg)
             continue;
         }
         o->failures++;
+        o->failing = true;
         int64_t d = RETRY_MIN_S;
         for (unsigned i = 1; i < o->failures && d < RETRY_MAX_S; i++)
             d *= 2;
@@ -468,6 +478,15 @@ static struct creds *oauth_acquire(struct creds_provider *p, char *why, size_t w
     return c;
 }
 
+static enum creds_state oauth_state(struct creds_provider *p)
+{
+    struct oauth *o = (struct oauth *)p;
+    pthread_mutex_lock(&o->lock);
+    enum creds_state st = o->current != NULL ? CREDS_OK : o->failing ? CREDS_FAILING : CREDS_PENDING;
+    pthread_mutex_unlock(&o->lock);
+    return st;
+}
+
 static void oauth_login_failed(struct creds_provider *p, const struct creds *used)
 {
     struct oauth *o = (struct oauth *)p;
@@ -500,8 +519,8 @@ static void oauth_destroy(struct creds_provider *p)
     free(o);
 }
 
-static const struct creds_provider_ops oauth_ops = {oauth_acquire, oauth_login_failed,
-                                                    oauth_destroy};
+static const struct creds_provider_ops oauth_ops = {oauth_acquire, oauth_state,
+                                                    oauth_login_failed, oauth_destroy};
 
 struct creds_provider *oauth_provider_new(struct dbx_settings *s, void (*on_available)(void *),
                                           void *arg, char *err, size_t errlen)

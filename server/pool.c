@@ -236,6 +236,9 @@ static bool pool_down(const struct pool *p)
 {
     if (p->nready > 0)
         return false;
+    /* No credential and the provider failing to get one: nothing can log in. */
+    if (creds_state(p->app->creds) == CREDS_FAILING)
+        return true;
     for (int i = 0; i < p->nconns; i++)
         if (p->conns[i].failures == 0)
             return false; /* still on its first attempt: give it its chance */
@@ -290,9 +293,8 @@ static void conn_start(struct pconn *c, uint64_t now)
     if (c->creds == NULL) {
         /* Nothing to log in with yet: not a failure of this connection, so
          * no backoff, and no log line per attempt (the provider logs its own
-         * failures). The provider wakes the worker when one appears. */
-        if (c->failures == 0)
-            c->failures = 1; /* counts as down for pool_down() */
+         * failures). The provider wakes the worker when one appears; while
+         * it is still asking for the first one, lookups wait for it. */
         c->retry_at = now + 500000;
         struct logline l;
         if (logline_begin(&l, LOG_DEBUG, "no database credential yet", NULL)) {
