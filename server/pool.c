@@ -39,6 +39,7 @@ enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
 struct inflight {
     struct lookup *lk;  /* NULL once the lookup has been completed (deadline) */
     unsigned char pre;  /* results still expected before the query's */
+    bool dealloc;       /* the steps began with DEALLOCATE (a stale statement) */
     char stmt[24];      /* the statement it runs (the lookup may be gone) */
     char pre_state[6];  /* SQLSTATE of a failed step before the query */
     char pre_msg[200];
@@ -449,6 +450,7 @@ static bool send_lookup(struct pconn *c, struct lookup *lk)
             return false;
         forget_prepared(c, t->stmt);
         e->pre++;
+        e->dealloc = true;
     }
     if (!is_prepared(c, t->stmt)) {
         /* Parameter types are left to Postgres: it infers each from its key
@@ -533,6 +535,7 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
         e->lk = NULL;
         lk->conn = NULL;
         lk->attempts--;
+        lk->reprepare = e->dealloc; /* a skipped re-prepare is still owed */
         queue_push(p, lk, true);
         return;
     }
@@ -551,13 +554,15 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
     e->lk = NULL;
     lk->conn = NULL;
 
-    /* "Already exists": a Prepare whose batch was skipped left our list
-     * thinking the statement was gone while Postgres still has it. Names
-     * follow the SQL text, so it is the right statement: use it. */
+    /* "Already exists": a DEALLOCATE that Postgres skipped (an earlier
+     * lookup of its batch failed) left our list thinking the statement was
+     * gone while Postgres still has it, maybe with a stale result shape:
+     * replace it. */
     if (strcmp(state, "42P05") == 0) {
         if (!is_prepared(c, e->stmt))
             add_prepared(c, e->stmt);
         lk->attempts--;
+        lk->reprepare = 1;
         queue_push(p, lk, true);
         return;
     }
