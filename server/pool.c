@@ -8,7 +8,7 @@
  *
  * In READY the connection is in pipeline mode. Every lookup sent on it is one
  * entry of its in-flight ring; the results of the ring's head come back
- * first: optional results of the steps before the query (DEALLOCATE, Prepare),
+ * first: the result of the Prepare when the lookup needs one,
  * then the query's result.
  *
  * The lookups sent on a connection during one loop turn form a batch closed
@@ -36,13 +36,30 @@
 
 enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
 
+/* Lookups one batch (one Sync) takes before the next goes elsewhere. */
+#define BATCH_MAX 16
+
 struct inflight {
     struct lookup *lk;  /* NULL once the lookup has been completed (deadline) */
     unsigned char pre;  /* results still expected before the query's */
-    bool dealloc;       /* the steps began with DEALLOCATE (a stale statement) */
-    char stmt[24];      /* the statement it runs (the lookup may be gone) */
+    char stmt[40];      /* the statement it runs (the lookup may be gone) */
     char pre_state[6];  /* SQLSTATE of a failed step before the query */
     char pre_msg[200];
+};
+
+/* A table's statement on one connection. Its name is the catalog's name
+ * (a hash of the SQL) plus a generation: whenever Postgres may no longer
+ * hold what we think it holds (a Prepare failed or was skipped after an
+ * error in its batch, or the statement went stale when the table changed
+ * shape), the next lookup prepares a new generation rather than trying to
+ * repair the old name. A name is never reused, so "already exists" and
+ * "does not exist" cannot happen, and no sequence of errors can loop. The
+ * old generations stay in the server until the connection is recycled:
+ * one per change of the table, a few hundred bytes each. */
+struct stmt_slot {
+    char base[24];
+    unsigned gen;
+    bool ready; /* a Prepare of this generation was sent and not known to fail */
 };
 
 struct pconn {
@@ -55,6 +72,7 @@ struct pconn {
     uint32_t events;     /* registered events */
     bool want_flush;
     bool unsynced;       /* lookups sent since the last Sync */
+    int batch;           /* how many: the batch being built this turn */
     int syncs;           /* Syncs sent whose PGRES_PIPELINE_SYNC is still to come */
     struct creds *creds; /* the login of this connection */
     uint64_t retry_at;   /* DOWN: when to connect again */
@@ -66,8 +84,8 @@ struct pconn {
     struct inflight *ring;
     size_t head, count, cap;
 
-    char (*prepared)[24]; /* statement names prepared on this connection */
-    size_t nprepared, capprepared;
+    struct stmt_slot *stmts; /* one per table this connection has served */
+    size_t nstmts, capstmts;
 };
 
 struct pool {
@@ -216,30 +234,37 @@ static void fail(struct pool *p, struct lookup *lk, enum lookup_status st, const
     complete(p, lk, st, NULL);
 }
 
-static bool is_prepared(const struct pconn *c, const char *stmt)
+static struct stmt_slot *stmt_slot(struct pconn *c, const char *base)
 {
-    for (size_t i = 0; i < c->nprepared; i++)
-        if (strcmp(c->prepared[i], stmt) == 0)
-            return true;
-    return false;
-}
-
-static void forget_prepared(struct pconn *c, const char *stmt)
-{
-    for (size_t i = 0; i < c->nprepared; i++)
-        if (strcmp(c->prepared[i], stmt) == 0) {
-            memcpy(c->prepared[i], c->prepared[--c->nprepared], sizeof c->prepared[i]);
-            return;
-        }
-}
-
-static void add_prepared(struct pconn *c, const char *stmt)
-{
-    if (c->nprepared == c->capprepared) {
-        c->capprepared = c->capprepared ? c->capprepared * 2 : 8;
-        c->prepared = xrealloc(c->prepared, c->capprepared * sizeof *c->prepared);
+    for (size_t i = 0; i < c->nstmts; i++)
+        if (strcmp(c->stmts[i].base, base) == 0)
+            return &c->stmts[i];
+    if (c->nstmts == c->capstmts) {
+        c->capstmts = c->capstmts ? c->capstmts * 2 : 8;
+        c->stmts = xrealloc(c->stmts, c->capstmts * sizeof *c->stmts);
     }
-    snprintf(c->prepared[c->nprepared++], sizeof c->prepared[0], "%s", stmt);
+    struct stmt_slot *st = &c->stmts[c->nstmts++];
+    snprintf(st->base, sizeof st->base, "%s", base);
+    st->gen = 0;
+    st->ready = false;
+    return st;
+}
+
+static void stmt_name(char *out, size_t outlen, const struct stmt_slot *st)
+{
+    snprintf(out, outlen, "%s_%u", st->base, st->gen);
+}
+
+/* Postgres may not hold the statement named name (a full name with its
+ * generation): the next lookup of its table prepares a new generation. */
+static void stmt_doubt(struct pconn *c, const char *name)
+{
+    for (size_t i = 0; i < c->nstmts; i++) {
+        char cur[40];
+        stmt_name(cur, sizeof cur, &c->stmts[i]);
+        if (strcmp(cur, name) == 0)
+            c->stmts[i].ready = false;
+    }
 }
 
 static bool pool_down(const struct pool *p)
@@ -277,6 +302,7 @@ static void conn_close(struct pconn *c)
 {
     struct pool *p = c->pool;
     c->unsynced = false;
+    c->batch = 0;
     c->syncs = 0;
     if (c->fd >= 0)
         epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -290,7 +316,7 @@ static void conn_close(struct pconn *c)
     c->pg = NULL;
     creds_unref(c->creds);
     c->creds = NULL;
-    c->nprepared = 0;
+    c->nstmts = 0;
     c->want_flush = false;
     c->state = PC_DOWN;
 }
@@ -438,38 +464,30 @@ static bool send_lookup(struct pconn *c, struct lookup *lk)
     const struct cat_table *t = lk->table;
     struct inflight *e = &c->ring[(c->head + c->count) % c->cap];
     memset(e, 0, sizeof *e);
-    memcpy(e->stmt, t->stmt, sizeof e->stmt);
 
-    if (lk->reprepare && is_prepared(c, t->stmt)) {
-        /* The statement's result shape is stale ("cached plan must not
-         * change result type"): drop it and prepare it again, in the same
-         * pipeline segment. */
-        char sql[64];
-        snprintf(sql, sizeof sql, "DEALLOCATE %s", t->stmt);
-        if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
-            return false;
-        forget_prepared(c, t->stmt);
-        e->pre++;
-        e->dealloc = true;
-    }
-    if (!is_prepared(c, t->stmt)) {
+    struct stmt_slot *st = stmt_slot(c, t->stmt);
+    if (!st->ready) {
         /* Parameter types are left to Postgres: it infers each from its key
          * column, so a key travels as text and is parsed by the column's
          * own input function. */
-        if (!PQsendPrepare(c->pg, t->stmt, t->sql, (int)t->nkeys, NULL))
+        st->gen++;
+        stmt_name(e->stmt, sizeof e->stmt, st);
+        if (!PQsendPrepare(c->pg, e->stmt, t->sql, (int)t->nkeys, NULL))
             return false;
-        add_prepared(c, t->stmt);
+        st->ready = true;
         e->pre++;
+    } else {
+        stmt_name(e->stmt, sizeof e->stmt, st);
     }
-    if (!PQsendQueryPrepared(c->pg, t->stmt, (int)t->nkeys, lk->values, NULL, NULL, 0))
+    if (!PQsendQueryPrepared(c->pg, e->stmt, (int)t->nkeys, lk->values, NULL, NULL, 0))
         return false;
     /* No Sync yet: pool_flush closes the turn's batch with one. */
     e->lk = lk;
     c->count++;
     c->unsynced = true;
+    c->batch++;
     lk->conn = c;
     lk->attempts++;
-    lk->reprepare = 0;
     return true;
 }
 
@@ -479,7 +497,16 @@ static struct pconn *pick(struct pool *p)
     struct pconn *best = NULL;
     for (int i = 0; i < p->nconns; i++) {
         struct pconn *c = &p->conns[i];
-        if (c->state == PC_READY && c->count < c->cap && (best == NULL || c->count < best->count))
+        if (c->state != PC_READY || c->count >= c->cap)
+            continue;
+        /* Keep filling the batch this turn has begun: one Sync, one write
+         * and one wakeup of a Postgres backend serve them all, where
+         * spreading them would pay each per connection. Past BATCH_MAX a
+         * new batch starts on the least busy connection, so that another
+         * backend (another core) shares the work. */
+        if (c->batch > 0 && c->batch < BATCH_MAX)
+            return c;
+        if (best == NULL || c->count < best->count)
             best = c;
     }
     return best;
@@ -535,7 +562,6 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
         e->lk = NULL;
         lk->conn = NULL;
         lk->attempts--;
-        lk->reprepare = e->dealloc; /* a skipped re-prepare is still owed */
         queue_push(p, lk, true);
         return;
     }
@@ -554,29 +580,13 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
     e->lk = NULL;
     lk->conn = NULL;
 
-    /* "Already exists": a DEALLOCATE that Postgres skipped (an earlier
-     * lookup of its batch failed) left our list thinking the statement was
-     * gone while Postgres still has it, maybe with a stale result shape:
-     * replace it. */
-    if (strcmp(state, "42P05") == 0) {
-        if (!is_prepared(c, e->stmt))
-            add_prepared(c, e->stmt);
-        lk->attempts--;
-        lk->reprepare = 1;
-        queue_push(p, lk, true);
-        return;
-    }
-
     /* A statement Postgres reports as stale or missing is prepared again and
      * the lookup retried once: the table changed shape under us (a column
      * added, a full refresh recreated it), which is not the client's
      * problem. */
     bool stale = strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0;
     if (stale && lk->attempts < 2 && lk->deadline_us > now) {
-        if (strcmp(state, "26000") == 0)
-            forget_prepared(c, e->stmt);
-        else
-            lk->reprepare = 1;
+        stmt_doubt(c, e->stmt);
         struct logline l;
         if (logline_begin(&l, LOG_INFO, "re-preparing a stale statement", NULL)) {
             logline_str(&l, "table", lk->table->name);
@@ -618,11 +628,10 @@ static void read_results(struct pconn *c, uint64_t now)
             return;
         } else if (e->pre > 0) {
             e->pre--;
-            /* A step before the query failed or was skipped: the statement
-             * is not prepared (a skipped DEALLOCATE is the exception, which
-             * 42P05 repairs). */
+            /* The Prepare failed or was skipped: the statement may not
+             * exist. */
             if (st != PGRES_COMMAND_OK)
-                forget_prepared(c, e->stmt);
+                stmt_doubt(c, e->stmt);
             if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && e->pre_state[0] == '\0') {
                 const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
                 snprintf(e->pre_state, sizeof e->pre_state, "%s", s ? s : "XX000");
@@ -707,6 +716,7 @@ void pool_flush(struct pool *p, uint64_t now)
         struct pconn *c = &p->conns[i];
         if (c->unsynced && c->state == PC_READY) {
             c->unsynced = false;
+            c->batch = 0;
             c->syncs++;
             if (!PQpipelineSync(c->pg)) {
                 conn_fail(c, PQerrorMessage(c->pg), now);
@@ -724,6 +734,13 @@ void pool_flush(struct pool *p, uint64_t now)
         }
         /* Ask for EPOLLOUT only while libpq holds unsent data. */
         set_events(c, r == 1 ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+        /* When the socket is full, libpq reads the server's answers while
+         * it sends (so that neither side waits on the other), which drains
+         * the socket: no EPOLLIN will announce those answers. Read them
+         * now; whatever they requeue goes out at the next turn, which
+         * pool_timeout_ms makes immediate. */
+        if ((c->count > 0 || c->syncs > 0) && !PQisBusy(c->pg))
+            read_results(c, now);
     }
 }
 
@@ -762,7 +779,7 @@ void pool_free(struct pool *p)
             conn_close(c);
         creds_unref(c->creds);
         free(c->ring);
-        free(c->prepared);
+        free(c->stmts);
     }
     free(p->conns);
     free(p);
@@ -778,7 +795,6 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
 
     lk->deadline_us = now + p->timeout_us;
     lk->attempts = 0;
-    lk->reprepare = 0;
     lk->queued = 0;
     lk->conn = NULL;
     lk->qnext = NULL;
@@ -856,6 +872,10 @@ void pool_tick(struct pool *p, uint64_t now)
 
 int pool_timeout_ms(const struct pool *p, uint64_t now)
 {
+    /* Lookups waiting while a connection has room: dispatch them now. */
+    for (int i = 0; p->qhead != NULL && i < p->nconns; i++)
+        if (p->conns[i].state == PC_READY && p->conns[i].count < p->conns[i].cap)
+            return 0;
     uint64_t next = now + 1000000;
     if (p->first && p->first->deadline_us < next)
         next = p->first->deadline_us;

@@ -65,7 +65,6 @@ struct lookup {
     struct pconn *conn;           /* in flight on this connection */
     int queued;
     int attempts;                 /* sends so far (a stale statement is retried once) */
-    int reprepare;                /* next send deallocates and prepares again */
 };
 
 enum pool_submit_result {
