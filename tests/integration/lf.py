@@ -259,6 +259,41 @@ class T:
             s.kill()
 
 
+class SharedServer:
+    """One lakefront shared by the tests of a file, started on first use. A
+    shared server that died fails the test that finds it dead (with its
+    stderr), and the next test gets a new one."""
+
+    def __init__(self):
+        self.server = None
+
+    def get(self):
+        if self.server is not None and self.server.proc.poll() is not None:
+            dead, self.server = self.server, None
+            raise AssertionError("the shared lakefront exited with %s; stderr:\n%s" %
+                                 (dead.proc.returncode, "\n".join(dead.stderr[-40:])))
+        if self.server is None:
+            self.server = Server()
+        return self.server
+
+
+def main_shared(namespace, shared):
+    """main, then a clean stop of the shared server: a sanitizer report or a
+    leak at exit makes its exit code non-zero, and that fails the file."""
+    code = 1
+    try:
+        main(namespace)
+    except SystemExit as e:
+        code = e.code
+    if shared.server is not None:
+        try:
+            shared.server.stop()
+        except AssertionError as e:
+            print("FAIL shared lakefront did not stop cleanly\n%s" % e, flush=True)
+            code = 1
+    sys.exit(code)
+
+
 def main(namespace):
     tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
     only = sys.argv[1:]

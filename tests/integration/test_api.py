@@ -12,28 +12,18 @@ that needs its own starts one with t.server().
 import json
 import re
 import socket
-import sys
 import threading
 import urllib.parse
 from decimal import Decimal
 
 import lf
 
-_shared = None
+_shared = lf.SharedServer()
 
 
 def server():
-    """The lakefront shared by the tests of this file, started on first use.
-    A shared server that died fails the test that finds it dead (with its
-    stderr), and the next test gets a new one."""
-    global _shared
-    if _shared is not None and _shared.proc.poll() is not None:
-        dead, _shared = _shared, None
-        raise AssertionError("the shared lakefront exited with %s; stderr:\n%s" %
-                             (dead.proc.returncode, "\n".join(dead.stderr[-40:])))
-    if _shared is None:
-        _shared = lf.Server()
-    return _shared
+    """The lakefront shared by the tests of this file (lf.SharedServer)."""
+    return _shared.get()
 
 
 STMT_NAME = re.compile(r"\blf_[0-9a-f]{8,}")
@@ -851,22 +841,5 @@ def test_concurrent_lookups_each_get_their_own_answer(t):
     t.true(not failures, "%d failures, the first:\n%s" % (len(failures), "\n".join(failures[:10])))
 
 
-def run():
-    """lf.main, then a clean stop of the shared server: a sanitizer report or
-    a leak at exit makes the exit code non-zero, and that fails the file."""
-    code = 1
-    try:
-        lf.main(globals())
-    except SystemExit as e:
-        code = e.code
-    if _shared is not None:
-        try:
-            _shared.stop()
-        except AssertionError as e:
-            print("FAIL shared lakefront did not stop cleanly\n%s" % e, flush=True)
-            code = 1
-    sys.exit(code)
-
-
 if __name__ == "__main__":
-    run()
+    lf.main_shared(globals(), _shared)

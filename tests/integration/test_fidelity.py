@@ -13,28 +13,18 @@ that needs other settings starts its own.
 """
 import json
 import re
-import sys
 from decimal import Decimal
 
 import lf
 
 TABLE = "lf_test.fidelity"
 
-_shared = None
+_shared = lf.SharedServer()
 
 
 def server():
-    """The lakefront shared by the tests of this file, started on first use.
-    A shared server that died fails the test that finds it dead (with its
-    stderr), and the next test gets a new one."""
-    global _shared
-    if _shared is not None and _shared.proc.poll() is not None:
-        dead, _shared = _shared, None
-        raise AssertionError("the shared lakefront exited with %s; stderr:\n%s" %
-                             (dead.proc.returncode, "\n".join(dead.stderr[-40:])))
-    if _shared is None:
-        _shared = lf.Server()
-    return _shared
+    """The lakefront shared by the tests of this file (lf.SharedServer)."""
+    return _shared.get()
 
 
 def parse(body):
@@ -383,22 +373,5 @@ def test_ordinary_row_exactly(t):
         "c_bool_arr": [True, False]}, "row 2")
 
 
-def run():
-    """lf.main, then a clean stop of the shared server: a sanitizer report or
-    a leak at exit makes the exit code non-zero, and that fails the file."""
-    code = 1
-    try:
-        lf.main(globals())
-    except SystemExit as e:
-        code = e.code
-    if _shared is not None:
-        try:
-            _shared.stop()
-        except AssertionError as e:
-            print("FAIL shared lakefront did not stop cleanly\n%s" % e, flush=True)
-            code = 1
-    sys.exit(code)
-
-
 if __name__ == "__main__":
-    run()
+    lf.main_shared(globals(), _shared)
