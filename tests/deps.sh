@@ -17,7 +17,7 @@ packages=(
     build-essential cmake pkg-config
     libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libinih-dev
     postgresql-15 postgresql-client-15
-    curl python3 clang libclang-rt-14-dev wrk procps iproute2
+    curl python3 clang libclang-rt-14-dev wrk nghttp2-client procps iproute2
     patchelf binutils python3-jsonschema python3-yaml
 )
 
