@@ -29,6 +29,7 @@
 #include <sys/epoll.h>
 
 #include "app.h"
+#include "buf.h"
 #include "log.h"
 #include "loop.h"
 #include "rng.h"
@@ -364,20 +365,28 @@ static void conn_start(struct pconn *c, uint64_t now)
 static void conn_setup(struct pconn *c, uint64_t now)
 {
     const struct config *cfg = &c->pool->app->cfg;
-    char sql[512];
     /* One round trip for the whole session setup. The output formats are
-     * the ones rowjson's to_jsonb equivalence is stated for. */
-    snprintf(sql, sizeof sql,
-             "SET default_transaction_read_only = on; SET statement_timeout = %d; "
-             "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; "
-             "SET bytea_output = 'hex'; SET extra_float_digits = 1",
-             cfg->statement_timeout_ms);
-    if (PQsetnonblocking(c->pg, 1) != 0 || !PQsendQuery(c->pg, sql)) {
+     * the ones rowjson's to_jsonb equivalence is stated for. Each SET gives
+     * one result; read_setup counts them down. */
+    char timeout[48];
+    snprintf(timeout, sizeof timeout, "SET statement_timeout = %d", cfg->statement_timeout_ms);
+    const char *const sets[] = {
+        "SET default_transaction_read_only = on", timeout, "SET TimeZone = 'UTC'",
+        "SET DateStyle = 'ISO, MDY'", "SET IntervalStyle = 'postgres'",
+        "SET bytea_output = 'hex'", "SET extra_float_digits = 1",
+    };
+    const int nsets = (int)(sizeof sets / sizeof sets[0]);
+    struct buf sql = BUF_INIT;
+    for (int i = 0; i < nsets; i++)
+        buf_printf(&sql, "%s%s", i ? "; " : "", sets[i]);
+    bool sent = PQsetnonblocking(c->pg, 1) == 0 && PQsendQuery(c->pg, sql.data);
+    buf_free(&sql);
+    if (!sent) {
         conn_fail(c, PQerrorMessage(c->pg), now);
         return;
     }
     c->state = PC_SETUP;
-    c->setup_left = 7;
+    c->setup_left = nsets;
     c->want_flush = true;
     watch_socket(c, EPOLLIN);
 }
