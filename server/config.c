@@ -58,6 +58,8 @@ static const struct setting settings[] = {
      "0", 0, 3600000, "statement_timeout of the database connections; 0: the request timeout"},
     {"LAKEFRONT_ACCESS_LOG", "access-log", T_BOOL, OFF(access_log), "on", 0, 0,
      "one log line per request (on/off)"},
+    {"LAKEFRONT_SLOW_MS", "slow-ms", T_INT, OFF(slow_ms), "100", 0, 3600000,
+     "a request slower than this is logged at warn with where its time went; 0: never"},
     {"LAKEFRONT_LOG_LEVEL", "log-level", T_LEVEL, OFF(log_level), "info", 0, 0,
      "debug, info, warn or error"},
     {"LAKEFRONT_SHUTDOWN_TIMEOUT_MS", "shutdown-timeout-ms", T_INT, OFF(shutdown_timeout_ms),

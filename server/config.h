@@ -35,6 +35,7 @@ struct config {
     int connect_timeout_ms;
     int statement_timeout_ms; /* 0: the request timeout */
     bool access_log;
+    int slow_ms;              /* log requests slower than this; 0: off */
     int log_level;            /* enum log_level */
     int shutdown_timeout_ms;
     int max_connections;      /* HTTP connections, in total */

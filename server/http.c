@@ -440,6 +440,34 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
     return ret;
 }
 
+static double ms_between(uint64_t from, uint64_t to)
+{
+    return from == 0 || to < from ? 0.0 : (double)(to - from) / 1000.0;
+}
+
+/* One warn line for a slow request, with where its time went: waiting for
+ * a connection (queue), at the database (db, sent to answered) and in
+ * total, first byte read to last byte queued. */
+static void log_slow(const struct request *rq, uint64_t end_us)
+{
+    const struct lookup *lk = &rq->lookup;
+    struct logline l;
+    if (!logline_begin(&l, LOG_WARN, "slow request", rq->id))
+        return;
+    logline_str(&l, "method", rq->method);
+    logline_str(&l, "route", router_template(&rq->route));
+    if (lk->table != NULL)
+        logline_str(&l, "table", lk->table->name);
+    logline_int(&l, "status", rq->status);
+    if (lk->submit_us != 0) {
+        logline_double(&l, "queue_ms", ms_between(lk->submit_us, lk->sent_us ? lk->sent_us : lk->done_us));
+        logline_double(&l, "db_ms", ms_between(lk->sent_us, lk->done_us));
+        logline_double(&l, "respond_ms", ms_between(lk->done_us, end_us));
+    }
+    logline_double(&l, "total_ms", ms_between(rq->start_us, end_us));
+    logline_end(&l);
+}
+
 void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                     enum MHD_RequestTerminationCode toe)
 {
@@ -450,6 +478,10 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     *req_cls = NULL;
 
+    uint64_t end_us = clock_now_us();
+    if (w->app->cfg.slow_ms > 0 && rq->served &&
+        end_us - rq->start_us >= (uint64_t)w->app->cfg.slow_ms * 1000)
+        log_slow(rq, end_us);
     if (w->app->cfg.access_log && rq->served) {
         struct logline l;
         if (logline_begin(&l, LOG_INFO, "access", rq->id)) {
@@ -461,7 +493,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             if (rq->user != NULL)
                 logline_str(&l, "user", rq->user);
             logline_int(&l, "bytes", (long long)rq->body_len);
-            logline_double(&l, "duration_ms", (double)(clock_now_us() - rq->start_us) / 1000.0);
+            logline_double(&l, "duration_ms", (double)(end_us - rq->start_us) / 1000.0);
             if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
                 logline_int(&l, "terminated", toe);
             logline_end(&l);

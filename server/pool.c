@@ -30,6 +30,7 @@
 
 #include "app.h"
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "loop.h"
 #include "rng.h"
@@ -224,6 +225,7 @@ static void complete(struct pool *p, struct lookup *lk, enum lookup_status st, c
         queue_remove(p, lk);
     lk->conn = NULL;
     p->active--;
+    lk->done_us = clock_now_us();
     lk->done(lk, st, res);
 }
 
@@ -497,6 +499,7 @@ static bool send_lookup(struct pconn *c, struct lookup *lk)
     c->batch++;
     lk->conn = c;
     lk->attempts++;
+    lk->sent_us = clock_now_us();
     return true;
 }
 
@@ -803,6 +806,8 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
         return POOL_FULL;
 
     lk->deadline_us = now + p->timeout_us;
+    lk->submit_us = now;
+    lk->sent_us = lk->done_us = 0;
     lk->attempts = 0;
     lk->queued = 0;
     lk->conn = NULL;

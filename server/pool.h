@@ -58,6 +58,10 @@ struct lookup {
     char sqlstate[6];
     char message[256];
 
+    /* Set by the pool, for timing (clock_now_us): accepted, last sent to
+     * Postgres (0 if never sent), completed. */
+    uint64_t submit_us, sent_us, done_us;
+
     /* Private to the pool. */
     uint64_t deadline_us;
     struct lookup *prev, *next;   /* the pool's list of lookups, by deadline */

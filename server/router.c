@@ -332,6 +332,25 @@ static size_t authority_len(const char *uri, size_t len)
     return i < len && uri[i] == '/' ? i : 0;
 }
 
+const char *router_template(const struct route *r)
+{
+    switch (r->kind) {
+    case ROUTE_HEALTHZ:
+        return "/healthz";
+    case ROUTE_READYZ:
+        return "/readyz";
+    case ROUTE_TABLES:
+        return "/api/v1/tables";
+    case ROUTE_TABLE:
+        return "/api/v1/tables/{table}";
+    case ROUTE_ROW:
+        return r->nparts > 0 ? "/api/v1/tables/{table}/rows/{key}" : "/api/v1/tables/{table}/rows";
+    case ROUTE_NOT_FOUND:
+        break;
+    }
+    return "other";
+}
+
 enum route_status router_parse(const char *method, const char *uri, size_t len, struct route *r)
 {
     struct shape sh;

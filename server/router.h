@@ -61,6 +61,11 @@ struct route {
  * the caller must route_free(r). Never reads past len. Thread-safe. */
 enum route_status router_parse(const char *method, const char *uri, size_t len, struct route *r);
 
+/* The route's template, for logs and metrics: "/api/v1/tables/{table}/rows/{key}"
+ * and the like, never a real table name or key. A static string; "other" for
+ * a request that matched no route. */
+const char *router_template(const struct route *r);
+
 /* Frees what router_parse allocated in r (not r itself). Safe on a zeroed r. */
 void route_free(struct route *r);
 
