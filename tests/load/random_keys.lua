@@ -4,17 +4,25 @@
 --     wrk -t2 -c64 -d10s --latency -s tests/load/random_keys.lua http://127.0.0.1:PORT
 --
 -- Asks GET /api/v1/tables/<TABLE>/rows/<id> with id uniform in 1..N*1.01, so
--- about 1 % of the lookups miss (404) when the table holds ids 1..N. Each
--- thread has its own seed and its own status counters; done() adds them up
--- and prints two lines that tests/load/run parses:
+-- about 1 % of the lookups miss (404) when the table holds ids 1..N. done()
+-- prints lines that tests/load/run parses:
 --
 --   STATUS 200=12345 404=123 other=0
---   LATENCY p50=0.81 p90=1.90 p99=4.20 max=12.03      (milliseconds)
+--   LATENCY p50=0.81 p90=1.90 p99=4.20 max=12.03 mean=0.95      (milliseconds)
+--   REQUESTS total=12468 seconds=10.0 rps=1246.8 connect_err=0 ...
 --
--- and, only when there were any, the other statuses one by one:
---
---   STATUS_OTHER 503=17 500=2
---
+-- The script has no response() callback on purpose: with one, wrk hands every
+-- response's headers and body to Lua, which cost it 15 us of CPU per request
+-- instead of 12.5 (measured), CPU that the server and Postgres share on a
+-- small machine. So the statuses are counted without looking at them: wrk
+-- counts the responses that are not 2xx or 3xx (summary.errors.status), and
+-- request() counts the requests sent for ids past N, each of which must be a
+-- 404. Hence:
+--   200   = responses - non-2xx (every 2xx here is a 200)
+--   404   = the requests sent for missing ids, at most the non-2xx count
+--   other = non-2xx - 404: anything else (503, 504, ...), exact to within
+--           the missing-id requests still in flight when wrk stopped (at
+--           most one per connection; about 1 % of them are misses)
 -- It measures nothing itself and asserts nothing.
 
 local table_name = os.getenv("TABLE") or "gold.customer_features"
@@ -39,8 +47,8 @@ end
 -- ------------------------------------------------------------ thread state
 -- init(), request() and response() run in each thread's own Lua state.
 
--- counts (a global, so that done() can fetch it with thread:get) maps a
--- status code to how often this thread saw it.
+-- missing (a global, so that done() can fetch it with thread:get) counts the
+-- requests this thread sent for ids past N.
 
 function init(args)
     -- os.time() alone would give both threads of one run the same sequence;
@@ -51,49 +59,28 @@ function init(args)
     for _ = 1, 10 do
         math.random()
     end
-    counts = {}
+    missing = 0
 end
 
 function request()
-    return wrk.format("GET", prefix .. math.random(1, max_id))
-end
-
-function response(status, headers, body)
-    counts[status] = (counts[status] or 0) + 1
+    local id = math.random(1, max_id)
+    if id > rows then
+        missing = missing + 1
+    end
+    return wrk.format("GET", prefix .. id)
 end
 
 -- ------------------------------------------------------------ main state
 
 function done(summary, latency, requests)
-    local total = {}
+    local sent_missing = 0
     for _, thread in ipairs(threads) do
-        local c = thread:get("counts")
-        if c then
-            for status, n in pairs(c) do
-                status = tonumber(status)
-                total[status] = (total[status] or 0) + n
-            end
-        end
+        sent_missing = sent_missing + (tonumber(thread:get("missing")) or 0)
     end
-
-    local ok, missing, other = total[200] or 0, total[404] or 0, 0
-    local others = {}
-    for status, n in pairs(total) do
-        if status ~= 200 and status ~= 404 then
-            other = other + n
-            table.insert(others, status)
-        end
-    end
-    table.sort(others)
-
-    io.write(string.format("STATUS 200=%d 404=%d other=%d\n", ok, missing, other))
-    if #others > 0 then
-        local parts = {}
-        for _, status in ipairs(others) do
-            table.insert(parts, string.format("%d=%d", status, total[status]))
-        end
-        io.write("STATUS_OTHER " .. table.concat(parts, " ") .. "\n")
-    end
+    local non2xx = summary.errors.status
+    local missing = math.min(sent_missing, non2xx)
+    io.write(string.format("STATUS 200=%d 404=%d other=%d\n",
+        summary.requests - non2xx, missing, non2xx - missing))
 
     -- wrk keeps latencies in microseconds.
     local function ms(us)
