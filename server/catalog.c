@@ -27,7 +27,8 @@ static const char catalog_sql[] =
     "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
     "       a.atttypid, NOT a.attnotnull,"
     "       (SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
-    "         WHERE k.attnum = a.attnum)"
+    "         WHERE k.attnum = a.attnum),"
+    "       format_type(a.atttypid, NULL)"
     "  FROM pg_index i"
     "  JOIN pg_class c ON c.oid = i.indrelid"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -59,7 +60,7 @@ static void quote_ident(struct buf *b, const char *s)
 
 static uint64_t fnv1a(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 14695981039346656037ull;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ull;
@@ -67,23 +68,108 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+/* The select list: every column ("*"), or the columns idx[0..n) in that
+ * order, each qualified with prefix ("" or "r."). */
+static void select_list(struct buf *b, const struct cat_table *t, const size_t *idx, size_t n,
+                        const char *prefix)
+{
+    if (idx == NULL) {
+        buf_puts(b, prefix);
+        buf_putc(b, '*');
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(b, ", ");
+        buf_puts(b, prefix);
+        quote_ident(b, t->cols[idx[i]].name);
+    }
+}
+
+/* The single-row statement: the key columns compared with $1, $2, ... */
+static void single_sql(struct buf *b, const struct cat_table *t, const size_t *idx, size_t n)
+{
+    buf_puts(b, "SELECT ");
+    select_list(b, t, idx, n, "");
+    buf_puts(b, " FROM ");
+    quote_ident(b, t->schema);
+    buf_putc(b, '.');
+    quote_ident(b, t->table);
+    for (size_t k = 0; k < t->nkeys; k++) {
+        buf_puts(b, k == 0 ? " WHERE " : " AND ");
+        quote_ident(b, t->keys[k].name);
+        buf_printf(b, " = $%zu", k + 1);
+    }
+}
+
+/* The batch statement: one array parameter per key column, unnested in
+ * step (WITH ORDINALITY keeps the request's order, duplicates included) and
+ * joined to the table by its key. A key with no row still yields a row, all
+ * NULL, which the leading "found" column tells apart. Each value is cast to
+ * its column's type without the type modifier: a cast to varchar(20) or
+ * numeric(10,2) would truncate or round the client's value and could match
+ * another row. */
+static void batch_sql(struct buf *b, const struct cat_table *t, const size_t *idx, size_t n)
+{
+    buf_puts(b, "SELECT r.");
+    quote_ident(b, t->keys[0].name);
+    buf_puts(b, " IS NOT NULL, ");
+    select_list(b, t, idx, n, "r.");
+    buf_puts(b, " FROM unnest(");
+    for (size_t k = 0; k < t->nkeys; k++)
+        buf_printf(b, "%s$%zu::text[]", k ? ", " : "", k + 1);
+    buf_puts(b, ") WITH ORDINALITY AS u(");
+    for (size_t k = 0; k < t->nkeys; k++)
+        buf_printf(b, "v%zu, ", k + 1);
+    buf_puts(b, "ord) LEFT JOIN ");
+    quote_ident(b, t->schema);
+    buf_putc(b, '.');
+    quote_ident(b, t->table);
+    buf_puts(b, " AS r ON ");
+    for (size_t k = 0; k < t->nkeys; k++) {
+        const struct cat_column *col = NULL;
+        for (size_t i = 0; i < t->ncols && col == NULL; i++)
+            if (t->cols[i].name == t->keys[k].name)
+                col = &t->cols[i];
+        buf_puts(b, k ? " AND r." : "r.");
+        quote_ident(b, t->keys[k].name);
+        buf_printf(b, " = u.v%zu::%s", k + 1, col->basetype);
+    }
+    buf_puts(b, " ORDER BY u.ord");
+}
+
+/* The statement's name follows its text: a changed statement gets a new
+ * name, so a connection never runs an old statement under a new table
+ * shape, and each selection of columns is a statement of its own. */
+static void stmt_name_of(char out[24], const char *prefix, const char *sql)
+{
+    snprintf(out, 24, "%s_%016llx", prefix, (unsigned long long)fnv1a(sql));
+}
+
+void catalog_select_sql(const struct cat_table *t, const size_t *idx, size_t n, int batch,
+                        struct buf *out, char name[24])
+{
+    buf_reset(out);
+    if (batch)
+        batch_sql(out, t, idx, n);
+    else
+        single_sql(out, t, idx, n);
+    stmt_name_of(name, batch ? "lbs" : "ls", out->data);
+}
+
 static void table_finish(struct cat_table *t)
 {
     struct buf b = BUF_INIT;
 
-    buf_puts(&b, "SELECT * FROM ");
-    quote_ident(&b, t->schema);
-    buf_putc(&b, '.');
-    quote_ident(&b, t->table);
-    for (size_t k = 0; k < t->nkeys; k++) {
-        buf_puts(&b, k == 0 ? " WHERE " : " AND ");
-        quote_ident(&b, t->keys[k].name);
-        buf_printf(&b, " = $%zu", k + 1);
-    }
+    t->colnames = xmalloc((t->ncols ? t->ncols : 1) * sizeof *t->colnames);
+    for (size_t i = 0; i < t->ncols; i++)
+        t->colnames[i] = t->cols[i].name;
+    single_sql(&b, t, NULL, 0);
     t->sql = buf_steal(&b, NULL);
-    /* The name follows the text: a changed statement gets a new name, so a
-     * connection never runs an old statement under a new table shape. */
-    snprintf(t->stmt, sizeof t->stmt, "lf_%016llx", (unsigned long long)fnv1a(t->sql));
+    stmt_name_of(t->stmt, "lf", t->sql);
+    batch_sql(&b, t, NULL, 0);
+    t->batch_sql = buf_steal(&b, NULL);
+    stmt_name_of(t->batch_stmt, "lb", t->batch_sql);
 
     buf_puts(&b, "{\"name\":");
     jsonw_cstr(&b, t->name);
@@ -114,12 +200,15 @@ static void table_free(struct cat_table *t)
     for (size_t i = 0; i < t->ncols; i++) {
         free(t->cols[i].name);
         free(t->cols[i].type);
+        free(t->cols[i].basetype);
     }
     free(t->cols);
     free(t->name);
     free(t->schema);
     free(t->table);
     free(t->sql);
+    free(t->batch_sql);
+    free(t->colnames);
     free(t->json);
 }
 
@@ -184,6 +273,7 @@ struct catalog *catalog_load(PGconn *conn, const struct config *cfg, char *err, 
         col->oid = (unsigned)strtoul(PQgetvalue(res, r, 4), NULL, 10);
         col->nullable = PQgetvalue(res, r, 5)[0] == 't';
         col->keypos = PQgetisnull(res, r, 6) ? 0 : (int)strtol(PQgetvalue(res, r, 6), NULL, 10);
+        col->basetype = xstrdup(PQgetvalue(res, r, 7));
     }
 
     /* Key names point into cols, which moved while they grew: fill the keys

@@ -14,12 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "config.h"
 #include "keys.h"
 
 struct cat_column {
     char *name;
     char *type;    /* format_type(): "bigint", "character varying(20)", "text[]" */
+    char *basetype; /* the same without the modifier: "character varying" */
     unsigned oid;  /* type OID */
     int nullable;
     int keypos;    /* 1-based place in the primary key, 0 if not a key column */
@@ -35,6 +37,10 @@ struct cat_table {
     struct key_col keys[KEYS_MAX]; /* in primary-key order; names borrowed from cols */
     char *sql;     /* SELECT * FROM "s"."t" WHERE "k1" = $1 AND ... */
     char stmt[24]; /* prepared statement name, derived from a hash of sql */
+    const char **colnames; /* the columns' names, in order (borrowed from cols) */
+    char *batch_sql;     /* the batch lookup: one text[] parameter per key column; its
+                            first column says whether the key found a row */
+    char batch_stmt[24]; /* its statement name */
     char *json;    /* this table's object for /api/v1/tables/{name} */
     size_t json_len;
 };
@@ -50,6 +56,13 @@ struct catalog {
 /* Reads the catalog over conn (blocking: catalog thread only). Returns a
  * snapshot with one reference, or NULL with err filled (errlen bytes). */
 struct catalog *catalog_load(PGconn *conn, const struct config *cfg, char *err, size_t errlen);
+
+/* The SQL of t's single-row lookup (batch 0) or batch lookup (batch 1) that
+ * returns only the columns idx[0..n) (indexes into t->cols), in that order,
+ * into out (reset first), and its statement name into name. Column names
+ * come from the catalog, never from the request. Any thread. */
+void catalog_select_sql(const struct cat_table *t, const size_t *idx, size_t n, int batch,
+                        struct buf *out, char name[24]);
 
 /* The table called name ("schema.table"), or NULL. Any thread. */
 const struct cat_table *catalog_find(const struct catalog *c, const char *name);

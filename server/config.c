@@ -12,7 +12,11 @@
 #include "log.h"
 #include "xalloc.h"
 
-enum setting_type { T_INT, T_STR, T_LIST, T_BOOL, T_LEVEL };
+/* T_HEADER: a string that goes into HTTP response headers as it is:
+ * printable ASCII only, so no value can add a header line of its own. */
+/* T_ORIGINS: a T_LIST of web origins ("scheme://host[:port]", no path) or
+ * the one entry "*". */
+enum setting_type { T_INT, T_STR, T_HEADER, T_LIST, T_ORIGINS, T_BOOL, T_LEVEL };
 
 struct setting {
     const char *env;
@@ -58,6 +62,17 @@ static const struct setting settings[] = {
      "0", 0, 3600000, "statement_timeout of the database connections; 0: the request timeout"},
     {"LAKEFRONT_ACCESS_LOG", "access-log", T_BOOL, OFF(access_log), "on", 0, 0,
      "one log line per request (on/off)"},
+    {"LAKEFRONT_BATCH_MAX_KEYS", "batch-max-keys", T_INT, OFF(batch_max_keys), "1000", 1, 100000,
+     "keys one POST .../lookup may ask for; beyond it: 413 BATCH_TOO_LARGE"},
+    {"LAKEFRONT_MAX_BODY_BYTES", "max-body-bytes", T_INT, OFF(max_body_bytes), "1048576", 1024,
+     1073741824, "largest request body accepted; beyond it: 413 BODY_TOO_LARGE"},
+    {"LAKEFRONT_CORS_ORIGINS", "cors-origins", T_ORIGINS, OFF(cors_origins), "", 0, 0,
+     "comma list of origins (https://app.example.com) browsers may call from, or *; "
+     "empty: no CORS headers"},
+    {"LAKEFRONT_CORS_MAX_AGE_S", "cors-max-age-s", T_INT, OFF(cors_max_age_s), "600", 0, 86400,
+     "Access-Control-Max-Age of a preflight answer"},
+    {"LAKEFRONT_CACHE_CONTROL", "cache-control", T_HEADER, OFF(cache_control), "no-cache", 0, 0,
+     "Cache-Control of a row's 200 (it carries an ETag; no-cache: browsers revalidate)"},
     {"LAKEFRONT_SLOW_MS", "slow-ms", T_INT, OFF(slow_ms), "100", 0, 3600000,
      "a request slower than this is logged at warn with where its time went; 0: never"},
     {"LAKEFRONT_LOG_LEVEL", "log-level", T_LEVEL, OFF(log_level), "info", 0, 0,
@@ -120,6 +135,41 @@ static void free_list(char **l)
     free(l);
 }
 
+/* A web origin as browsers send it in Origin: "http" or "https", "://", a
+ * host of letters, digits, "-", "." (or an IPv6 literal in brackets), an
+ * optional ":port"; nothing else. */
+static bool origin_ok(const char *o)
+{
+    const char *p;
+    if (strncmp(o, "http://", 7) == 0)
+        p = o + 7;
+    else if (strncmp(o, "https://", 8) == 0)
+        p = o + 8;
+    else
+        return false;
+    const char *host = p;
+    if (*p == '[') {
+        while (*p && *p != ']')
+            p++;
+        if (*p++ != ']')
+            return false;
+    } else {
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+               *p == '-' || *p == '.')
+            p++;
+    }
+    if (p == host)
+        return false;
+    if (*p == ':') {
+        const char *port = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == port || p - port > 5)
+            return false;
+    }
+    return *p == '\0';
+}
+
 /* Sets one setting from its text; appends a problem to errs if invalid. */
 static void apply(struct config *c, const struct setting *s, const char *v, bool from_flag,
                   struct buf *errs)
@@ -139,10 +189,33 @@ static void apply(struct config *c, const struct setting *s, const char *v, bool
         *(int *)(void *)field = (int)n;
         return;
     }
+    case T_HEADER:
+        for (const char *q = v; *q; q++) {
+            if (*q < 0x20 || *q > 0x7e) {
+                problem(errs, s, from_flag, v, "printable ASCII (it is sent as a header value)");
+                return;
+            }
+        }
+        __attribute__((fallthrough)); /* then stored as a T_STR */
     case T_STR:
         free(*(char **)(void *)field);
         *(char **)(void *)field = xstrdup(v);
         return;
+    case T_ORIGINS: {
+        char **l = split_list(v);
+        for (char **o = l; *o; o++) {
+            if (!origin_ok(*o) && !(strcmp(*o, "*") == 0 && o == l && o[1] == NULL)) {
+                problem(errs, s, from_flag, v,
+                        "* or a comma list of origins like https://app.example.com:8443 "
+                        "(scheme, host, optional port; no path)");
+                free_list(l);
+                return;
+            }
+        }
+        free_list(*(char ***)(void *)field);
+        *(char ***)(void *)field = l;
+        return;
+    }
     case T_LIST:
         free_list(*(char ***)(void *)field);
         *(char ***)(void *)field = split_list(v);
@@ -264,6 +337,8 @@ void config_free(struct config *c)
     free(c->host);
     free(c->database_url);
     free(c->auth);
+    free(c->cache_control);
+    free_list(c->cors_origins);
     free_list(c->schemas);
     free_list(c->tables);
     memset(c, 0, sizeof *c);

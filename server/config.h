@@ -36,6 +36,11 @@ struct config {
     int statement_timeout_ms; /* 0: the request timeout */
     bool access_log;
     int slow_ms;              /* log requests slower than this; 0: off */
+    int batch_max_keys;       /* keys in one batch lookup */
+    int max_body_bytes;       /* largest request body */
+    char *cache_control;      /* Cache-Control of a row's 200 */
+    char **cors_origins;      /* allowed origins, NULL-terminated; {"*"}; empty: no CORS */
+    int cors_max_age_s;
     int log_level;            /* enum log_level */
     int shutdown_timeout_ms;
     int max_connections;      /* HTTP connections, in total */

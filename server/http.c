@@ -6,17 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
+#include "batchparse.h"
 #include "buf.h"
 #include "catalog.h"
 #include "clock.h"
+#include "etag.h"
 #include "jsonw.h"
 #include "keys.h"
 #include "log.h"
 #include "pool.h"
 #include "router.h"
 #include "rowjson.h"
+#include "selectcols.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -29,6 +33,9 @@ struct request {
     char id[72];                /* X-Request-Id */
     char *user_email;           /* X-Forwarded-Email, capped; NULL if absent */
     char *user;                 /* X-Forwarded-User, capped; NULL if absent */
+    char *origin;               /* Origin, when LAKEFRONT_CORS_ORIGINS allows it; else NULL */
+    bool preflight;             /* an allowed CORS preflight: answer with its headers */
+    char *preflight_headers;    /* Access-Control-Request-Headers to allow, or NULL */
     uint64_t start_us;
     bool begun;                 /* http_handler has seen this request */
     bool served;                /* the request is complete and serve() ran */
@@ -39,7 +46,87 @@ struct request {
     struct MHD_Response *response; /* made while suspended, queued on resume */
     unsigned status;
     size_t body_len;
+    char etag[ETAG_LEN];        /* set for a row's 200 or 304: "" otherwise */
+
+    /* POST .../lookup: routed when the headers are in, so that the body is
+     * parsed as it arrives. */
+    enum route_status route_status;
+    bool routed;
+    const struct cat_table *table; /* the batch's table, from catalog */
+    const char *keynames[KEYS_MAX]; /* its key columns, for the parser */
+    struct batchparse *bp;
+    size_t body_bytes;            /* body received so far */
+    unsigned pending_status;      /* an error found before the body ended */
+    const char *pending_code;
+    char pending_msg[160];
+    struct buf params;            /* the array literals, one after another */
+    size_t probe_lo, probe_hi, probe_mid; /* finding the first invalid key */
+    bool probing;
+    char probe_state[6];
+    char probe_msg[256];
+
+    /* select: the statement of this selection of columns. */
+    struct selectcols sel;
+    struct buf sel_sql;
+    char sel_stmt[24];
 };
+
+/* ------------------------------------------------------------ CORS */
+
+/* The request's Origin when LAKEFRONT_CORS_ORIGINS lets it call: a copy,
+ * or NULL (no Origin, CORS off, or an origin not on the list). */
+static char *allowed_origin(const struct request *rq)
+{
+    char **list = rq->w->app->cfg.cors_origins;
+    if (list == NULL || list[0] == NULL)
+        return NULL;
+    const char *o = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+    if (o == NULL)
+        return NULL;
+    for (; *list; list++)
+        if (strcmp(*list, "*") == 0 || strcmp(*list, o) == 0)
+            return xstrdup(o);
+    return NULL;
+}
+
+/* Every response, when CORS is on: Vary: Origin (the answer depends on it,
+ * and a cache must not hand one origin's answer to another), and for an
+ * allowed origin the headers that let the page read the response. */
+static void cors_headers(const struct request *rq, struct MHD_Response *r)
+{
+    char **list = rq->w->app->cfg.cors_origins;
+    if (list == NULL || list[0] == NULL)
+        return;
+    MHD_add_response_header(r, "Vary", "Origin");
+    if (rq->origin == NULL)
+        return;
+    MHD_add_response_header(r, "Access-Control-Allow-Origin",
+                            strcmp(list[0], "*") == 0 ? "*" : rq->origin);
+    MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id, ETag, Retry-After");
+    if (rq->preflight) {
+        char age[16];
+        snprintf(age, sizeof age, "%d", rq->w->app->cfg.cors_max_age_s);
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        if (rq->preflight_headers != NULL)
+            MHD_add_response_header(r, "Access-Control-Allow-Headers", rq->preflight_headers);
+        MHD_add_response_header(r, "Access-Control-Max-Age", age);
+    }
+}
+
+/* The header names a preflight asks to send, if they are a plain list of
+ * header names (letters, digits, "-", "_", commas, spaces; at most 512
+ * bytes) that can be echoed as they are; else NULL, and the browser sends
+ * only what needs no permission. */
+static char *preflight_header_list(const char *v)
+{
+    if (v == NULL || v[0] == '\0' || strlen(v) > 512)
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == ',' || *p == ' '))
+            return NULL;
+    return xstrdup(v);
+}
 
 /* ------------------------------------------------------------ responses */
 
@@ -53,9 +140,16 @@ static void respond(struct request *rq, unsigned status, char *body, size_t len,
         free(body);
         return; /* out of memory in MHD: the connection is closed without a response */
     }
-    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (status != 204)
+        MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "X-Request-Id", rq->id);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    cors_headers(rq, r);
+    if (rq->etag[0] != '\0') {
+        MHD_add_response_header(r, "ETag", rq->etag);
+        MHD_add_response_header(r, "Cache-Control", rq->w->app->cfg.cache_control);
+    } else {
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    }
     if (retry_after > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after);
@@ -79,6 +173,18 @@ static void respond_buf(struct request *rq, unsigned status, struct buf *b)
     size_t len;
     char *body = buf_steal(b, &len);
     respond(rq, status, body, len, 0, NULL);
+}
+
+/* A row's 200 with its ETag and LAKEFRONT_CACHE_CONTROL, or 304 Not
+ * Modified when If-None-Match names the tag: the row was still looked up,
+ * only its bytes are not sent again. The 304 is made from the same body,
+ * which MHD does not send for a 304 but counts in Content-Length: HTTP
+ * wants the length a 200 would have had there, or none. */
+static void respond_row(struct request *rq, struct buf *b)
+{
+    etag_of(b->data, b->len, rq->etag);
+    const char *inm = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "If-None-Match");
+    respond_buf(rq, etag_none_match(inm, rq->etag) ? 304 : 200, b);
 }
 
 /* An error body: {"error_code", "message", "technical_details", "request_id"}
@@ -126,17 +232,18 @@ static void key_details(struct buf *d, const struct request *rq, const struct ca
 
 /* ------------------------------------------------------------ lookups */
 
-static void row_json(struct buf *b, const PGresult *res)
+/* Row `row` of res as a JSON object, from column `first` on. */
+static void row_json(struct buf *b, const PGresult *res, int row, int first)
 {
     int n = PQnfields(res);
     buf_reserve(b, 512);
     buf_putc(b, '{');
-    for (int i = 0; i < n; i++) {
-        if (i)
+    for (int i = first; i < n; i++) {
+        if (i > first)
             buf_putc(b, ',');
         jsonw_cstr(b, PQfname(res, i));
         buf_putc(b, ':');
-        if (PQgetisnull(res, 0, i)) {
+        if (PQgetisnull(res, row, i)) {
             buf_puts(b, "null");
             continue;
         }
@@ -144,7 +251,7 @@ static void row_json(struct buf *b, const PGresult *res)
          * table may have changed shape since the catalog was read. */
         enum rj_kind elem;
         enum rj_kind kind = rowjson_kind_for_oid(PQftype(res, i), &elem);
-        rowjson_value(b, kind, elem, PQgetvalue(res, 0, i), (size_t)PQgetlength(res, 0, i));
+        rowjson_value(b, kind, elem, PQgetvalue(res, row, i), (size_t)PQgetlength(res, row, i));
     }
     buf_putc(b, '}');
 }
@@ -167,35 +274,15 @@ static void db_unavailable(struct request *rq, struct buf *d, const char *messag
     respond_error(rq, 503, "DATABASE_UNAVAILABLE", message, d->data, retry_after, NULL);
 }
 
-static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult *res)
+/* The answer to a lookup that failed for a reason other than its key. */
+static void respond_failure(struct request *rq, enum lookup_status st)
 {
-    struct request *rq = (struct request *)((char *)lk - offsetof(struct request, lookup));
+    const struct lookup *lk = &rq->lookup;
     const struct cat_table *t = lk->table;
     struct buf d = BUF_INIT;
     char msg[512];
 
     switch (st) {
-    case LOOKUP_OK:
-        if (PQntuples(res) > 0) {
-            struct buf b = BUF_INIT;
-            row_json(&b, res);
-            respond_buf(rq, 200, &b);
-            break;
-        }
-        key_details(&d, rq, t);
-        snprintf(msg, sizeof msg, "no row of %s has this primary key", t->name);
-        respond_error(rq, 404, "ROW_NOT_FOUND", msg, d.data, 0, NULL);
-        break;
-    case LOOKUP_INVALID_KEY:
-        key_details(&d, rq, t);
-        buf_puts(&d, ",\"sqlstate\":");
-        jsonw_cstr(&d, lk->sqlstate);
-        buf_puts(&d, ",\"database_message\":");
-        jsonw_cstr(&d, lk->message);
-        snprintf(msg, sizeof msg, "a key value is not valid for its column's type: %s",
-                 lk->message);
-        respond_error(rq, 400, "INVALID_KEY", msg, d.data, 0, NULL);
-        break;
     case LOOKUP_TABLE_GONE:
         buf_puts(&d, "\"table\":");
         jsonw_cstr(&d, t->name);
@@ -213,6 +300,8 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
         db_unavailable(rq, &d, "no database connection could serve the lookup in time",
                        pool_retry_after_s(rq->w->pool, clock_now_us()));
         break;
+    case LOOKUP_OK:
+    case LOOKUP_INVALID_KEY:
     case LOOKUP_DB_ERROR:
         buf_puts(&d, "\"sqlstate\":");
         jsonw_cstr(&d, lk->sqlstate);
@@ -225,13 +314,356 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
     buf_free(&d);
 }
 
+static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult *res)
+{
+    struct request *rq = (struct request *)((char *)lk - offsetof(struct request, lookup));
+    const struct cat_table *t = lk->table;
+    struct buf d = BUF_INIT;
+    char msg[512];
+
+    switch (st) {
+    case LOOKUP_OK:
+        if (PQntuples(res) > 0) {
+            struct buf b = BUF_INIT;
+            row_json(&b, res, 0, 0);
+            respond_row(rq, &b);
+            break;
+        }
+        key_details(&d, rq, t);
+        snprintf(msg, sizeof msg, "no row of %s has this primary key", t->name);
+        respond_error(rq, 404, "ROW_NOT_FOUND", msg, d.data, 0, NULL);
+        break;
+    case LOOKUP_INVALID_KEY:
+        key_details(&d, rq, t);
+        buf_puts(&d, ",\"sqlstate\":");
+        jsonw_cstr(&d, lk->sqlstate);
+        buf_puts(&d, ",\"database_message\":");
+        jsonw_cstr(&d, lk->message);
+        snprintf(msg, sizeof msg, "a key value is not valid for its column's type: %s",
+                 lk->message);
+        respond_error(rq, 400, "INVALID_KEY", msg, d.data, 0, NULL);
+        break;
+    default:
+        respond_failure(rq, st);
+        break;
+    }
+    buf_free(&d);
+}
+
+/* Hands rq->lookup to the pool: suspended until it completes, or answered
+ * at once when the queue is full or the database is down. */
+static void submit(struct request *rq)
+{
+    struct buf d = BUF_INIT;
+    switch (pool_submit(rq->w->pool, &rq->lookup, clock_now_us())) {
+    case POOL_ACCEPTED:
+        if (!rq->suspended) {
+            rq->suspended = true;
+            MHD_suspend_connection(rq->conn);
+        }
+        break;
+    case POOL_FULL:
+        buf_printf(&d, "\"queue_limit\":%d", rq->w->app->cfg.queue_limit);
+        respond_error(rq, 503, "OVERLOADED", "too many lookups are waiting; retry shortly", d.data,
+                      1, NULL);
+        break;
+    case POOL_DOWN:
+        db_unavailable(rq, &d, "the database cannot be reached",
+                       pool_retry_after_s(rq->w->pool, clock_now_us()));
+        break;
+    }
+    buf_free(&d);
+}
+
+/* ------------------------------------------------------------ select */
+
+/* True when the table has a key column named "select": then ?select= is
+ * that key's value in the query form, and no column selection. */
+static bool select_is_a_key(const struct cat_table *t)
+{
+    for (size_t k = 0; k < t->nkeys; k++)
+        if (strcmp(t->keys[k].name, "select") == 0)
+            return true;
+    return false;
+}
+
+/* 400 INVALID_SELECT. */
+static void invalid_select(struct request *rq, const struct cat_table *t, const char *why,
+                           const char *name)
+{
+    struct buf d = BUF_INIT;
+    buf_puts(&d, "\"table\":");
+    jsonw_cstr(&d, t->name);
+    if (name != NULL) {
+        buf_puts(&d, ",\"column\":");
+        jsonw_cstr(&d, name);
+    }
+    respond_error(rq, 400, "INVALID_SELECT", why, d.data, 0, NULL);
+    buf_free(&d);
+}
+
+/* Reads the selection of columns, from the query's select parameter and,
+ * for a batch, the body's "select" (names[0..n), or NULL): none, or one
+ * resolved into rq->sel with its statement in rq->sel_sql/sel_stmt. Returns
+ * 0, or -1 after answering 400. */
+static int read_select(struct request *rq, const struct cat_table *t, const char *const *body_names,
+                       size_t body_n, bool batch)
+{
+    const struct route_param *q = NULL;
+    char err[200];
+    for (size_t i = 0; i < rq->route.nparams && !select_is_a_key(t); i++) {
+        if (strcmp(rq->route.params[i].name, "select") != 0)
+            continue;
+        if (q != NULL) {
+            invalid_select(rq, t, "select is given twice", NULL);
+            return -1;
+        }
+        q = &rq->route.params[i];
+    }
+    if (q != NULL && body_names != NULL) {
+        invalid_select(rq, t, "select is given both in the query and in the body", NULL);
+        return -1;
+    }
+    char **qnames = NULL;
+    long qn = 0;
+    const char *const *names = body_names;
+    size_t n = body_n;
+    if (q != NULL) {
+        qn = selectcols_split(q->raw_value, q->raw_len, &qnames, err, sizeof err);
+        if (qn < 0) {
+            invalid_select(rq, t, err, NULL);
+            return -1;
+        }
+        names = (const char *const *)qnames;
+        n = (size_t)qn;
+    }
+    if (names == NULL)
+        return 0;
+    size_t bad;
+    int rc = selectcols_resolve(names, n, t->colnames, t->ncols, &rq->sel, err, sizeof err, &bad);
+    if (rc != 0)
+        invalid_select(rq, t, err, bad < n ? names[bad] : NULL);
+    else
+        catalog_select_sql(t, rq->sel.idx, rq->sel.n, batch, &rq->sel_sql, rq->sel_stmt);
+    selectcols_free_names(qnames, qn);
+    return rc;
+}
+
+/* ------------------------------------------------------------ batches */
+
+/* Appends v to an array literal: always quoted, so that NULL, braces,
+ * commas and spaces are plain text; backslash and quote escaped. */
+static void array_elem(struct buf *b, const char *v)
+{
+    buf_putc(b, '"');
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            buf_putc(b, '\\');
+        buf_putc(b, *v);
+    }
+    buf_putc(b, '"');
+}
+
+/* Sends keys [lo, hi) of the batch: one text[] literal per key column. */
+static void submit_batch(struct request *rq, size_t lo, size_t hi)
+{
+    const struct cat_table *t = rq->table;
+    size_t offs[KEYS_MAX];
+    buf_reset(&rq->params);
+    for (size_t k = 0; k < t->nkeys; k++) {
+        offs[k] = rq->params.len;
+        buf_putc(&rq->params, '{');
+        for (size_t i = lo; i < hi; i++) {
+            if (i > lo)
+                buf_putc(&rq->params, ',');
+            array_elem(&rq->params, batchparse_value(rq->bp, i, k));
+        }
+        buf_putc(&rq->params, '}');
+        buf_putc(&rq->params, '\0'); /* each literal ends in its own NUL */
+    }
+    for (size_t k = 0; k < t->nkeys; k++)
+        rq->lookup.values[k] = rq->params.data + offs[k];
+    rq->lookup.table = t;
+    rq->lookup.stmt = rq->sel.n ? rq->sel_stmt : t->batch_stmt;
+    rq->lookup.sql = rq->sel.n ? rq->sel_sql.data : t->batch_sql;
+    rq->lookup.selection = rq->sel.n > 0;
+    rq->lookup.nparams = (int)t->nkeys;
+    submit(rq);
+}
+
+/* 400 INVALID_KEY for key `index` of the batch. */
+static void batch_invalid_key(struct request *rq, size_t index, const char *why,
+                              const char *column, const char *state, const char *dbmsg)
+{
+    struct buf d = BUF_INIT;
+    char msg[400];
+    buf_puts(&d, "\"table\":");
+    jsonw_cstr(&d, rq->table->name);
+    buf_printf(&d, ",\"index\":%zu", index);
+    if (column != NULL) {
+        buf_puts(&d, ",\"column\":");
+        jsonw_cstr(&d, column);
+    }
+    if (state != NULL) {
+        buf_puts(&d, ",\"sqlstate\":");
+        jsonw_cstr(&d, state);
+        buf_puts(&d, ",\"database_message\":");
+        jsonw_cstr(&d, dbmsg);
+    }
+    snprintf(msg, sizeof msg, "key %zu of the batch is not valid: %s", index, why);
+    respond_error(rq, 400, "INVALID_KEY", msg, d.data, 0, NULL);
+    buf_free(&d);
+}
+
+/* Postgres refused a value of the batch, and does not say which key held
+ * it: halve the range that holds the first bad key until one is left, each
+ * half sent on its own (at most log2(keys) more statements, and only for a
+ * request that is going to fail anyway). */
+static void probe_next(struct request *rq)
+{
+    if (rq->probe_hi - rq->probe_lo <= 1) {
+        batch_invalid_key(rq, rq->probe_lo, rq->probe_msg, NULL, rq->probe_state, rq->probe_msg);
+        return;
+    }
+    rq->probe_mid = rq->probe_lo + (rq->probe_hi - rq->probe_lo) / 2;
+    submit_batch(rq, rq->probe_lo, rq->probe_mid);
+}
+
+static void batch_done(struct lookup *lk, enum lookup_status st, const PGresult *res)
+{
+    struct request *rq = (struct request *)((char *)lk - offsetof(struct request, lookup));
+    size_t n = batchparse_nkeys(rq->bp);
+
+    if (rq->probing) {
+        if (st == LOOKUP_OK) {
+            rq->probe_lo = rq->probe_mid; /* the first half is fine */
+        } else if (st == LOOKUP_INVALID_KEY) {
+            rq->probe_hi = rq->probe_mid;
+            snprintf(rq->probe_state, sizeof rq->probe_state, "%s", lk->sqlstate);
+            snprintf(rq->probe_msg, sizeof rq->probe_msg, "%s", lk->message);
+        } else {
+            respond_failure(rq, st);
+            return;
+        }
+        probe_next(rq);
+        return;
+    }
+
+    if (st == LOOKUP_INVALID_KEY) {
+        rq->probing = true;
+        rq->probe_lo = 0;
+        rq->probe_hi = n;
+        snprintf(rq->probe_state, sizeof rq->probe_state, "%s", lk->sqlstate);
+        snprintf(rq->probe_msg, sizeof rq->probe_msg, "%s", lk->message);
+        probe_next(rq);
+        return;
+    }
+    if (st != LOOKUP_OK) {
+        respond_failure(rq, st);
+        return;
+    }
+    if ((size_t)PQntuples(res) != n || PQnfields(res) < 1) {
+        /* The statement yields one row per key: anything else means the
+         * table is not what the catalog said. */
+        snprintf(lk->sqlstate, sizeof lk->sqlstate, "XX000");
+        snprintf(lk->message, sizeof lk->message, "the batch statement returned %d rows for %zu keys",
+                 PQntuples(res), n);
+        respond_failure(rq, LOOKUP_DB_ERROR);
+        return;
+    }
+    struct buf b = BUF_INIT;
+    buf_reserve(&b, 16 + n * 480);
+    buf_puts(&b, "{\"rows\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        if (PQgetvalue(res, (int)i, 0)[0] == 't')
+            row_json(&b, res, (int)i, 1);
+        else
+            buf_puts(&b, "null");
+    }
+    buf_puts(&b, "]}");
+    respond_buf(rq, 200, &b);
+}
+
+static void serve_batch(struct request *rq)
+{
+    const struct cat_table *t = rq->table;
+    size_t n = batchparse_nkeys(rq->bp);
+    char err[200];
+
+    const char **names = NULL;
+    size_t nsel = batchparse_nselect(rq->bp);
+    if (batchparse_has_select(rq->bp)) {
+        names = xcalloc(nsel ? nsel : 1, sizeof *names);
+        for (size_t i = 0; i < nsel; i++)
+            names[i] = batchparse_select(rq->bp, i);
+    }
+    int rc = read_select(rq, t, names, nsel, true);
+    free(names);
+    if (rc != 0)
+        return;
+    if (n == 0) {
+        respond(rq, 200, xstrdup("{\"rows\":[]}"), 11, 0, NULL);
+        return;
+    }
+    /* Integers are checked here, saving a round trip for the usual mistake;
+     * other types by Postgres (see probe_next). */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < t->nkeys; k++)
+            if (keys_check_value(&t->keys[k], batchparse_value(rq->bp, i, k), err, sizeof err) != 0) {
+                batch_invalid_key(rq, i, err, t->keys[k].name, NULL, NULL);
+                return;
+            }
+    rq->lookup.done = batch_done;
+    submit_batch(rq, 0, n);
+}
+
+/* The batch's body could not be used: the parser's error as a response. */
+static void batch_body_error(struct request *rq, enum batch_error e)
+{
+    struct buf d = BUF_INIT;
+    buf_puts(&d, "\"table\":");
+    jsonw_cstr(&d, rq->table->name);
+    switch (e) {
+    case BATCH_INVALID_KEY:
+        batch_invalid_key(rq, batchparse_error_index(rq->bp), batchparse_message(rq->bp), NULL,
+                          NULL, NULL);
+        break;
+    case BATCH_TOO_LARGE:
+        buf_printf(&d, ",\"max_keys\":%d", rq->w->app->cfg.batch_max_keys);
+        respond_error(rq, 413, "BATCH_TOO_LARGE", batchparse_message(rq->bp), d.data, 0, NULL);
+        break;
+    case BATCH_INVALID_BODY:
+    case BATCH_OK:
+        respond_error(rq, 400, "INVALID_BODY", batchparse_message(rq->bp), d.data, 0, NULL);
+        break;
+    }
+    buf_free(&d);
+}
+
 static void serve_row(struct request *rq, const struct cat_table *t)
 {
     char err[200];
     int bad_col = -1;
     struct buf d = BUF_INIT;
 
-    if (keys_bind(t->keys, t->nkeys, &rq->route, rq->lookup.values, err, sizeof err, &bad_col) != 0) {
+    if (read_select(rq, t, NULL, 0, false) != 0)
+        return;
+    /* The key, from the route without its select parameter. */
+    struct route keyroute = rq->route;
+    struct route_param *kept = NULL;
+    if (rq->sel.n > 0) {
+        kept = xcalloc(rq->route.nparams ? rq->route.nparams : 1, sizeof *kept);
+        keyroute.nparams = 0;
+        for (size_t i = 0; i < rq->route.nparams; i++)
+            if (strcmp(rq->route.params[i].name, "select") != 0)
+                kept[keyroute.nparams++] = rq->route.params[i];
+        keyroute.params = kept;
+    }
+    int bound = keys_bind(t->keys, t->nkeys, &keyroute, rq->lookup.values, err, sizeof err, &bad_col);
+    free(kept);
+    if (bound != 0) {
         buf_puts(&d, "\"table\":");
         jsonw_cstr(&d, t->name);
         buf_puts(&d, ",\"primary_key\":[");
@@ -250,32 +682,50 @@ static void serve_row(struct request *rq, const struct cat_table *t)
         return;
     }
     rq->lookup.table = t;
+    rq->lookup.stmt = rq->sel.n ? rq->sel_stmt : t->stmt;
+    rq->lookup.sql = rq->sel.n ? rq->sel_sql.data : t->sql;
+    rq->lookup.selection = rq->sel.n > 0;
+    rq->lookup.nparams = (int)t->nkeys;
     rq->lookup.done = lookup_done;
-    switch (pool_submit(rq->w->pool, &rq->lookup, clock_now_us())) {
-    case POOL_ACCEPTED:
-        rq->suspended = true;
-        MHD_suspend_connection(rq->conn);
-        break;
-    case POOL_FULL:
-        buf_printf(&d, "\"queue_limit\":%d", rq->w->app->cfg.queue_limit);
-        respond_error(rq, 503, "OVERLOADED", "too many lookups are waiting; retry shortly", d.data,
-                      1, NULL);
-        break;
-    case POOL_DOWN:
-        db_unavailable(rq, &d, "the database cannot be reached",
-                       pool_retry_after_s(rq->w->pool, clock_now_us()));
-        break;
-    }
     buf_free(&d);
+    submit(rq);
 }
 
 /* ------------------------------------------------------------ routes */
+
+/* OPTIONS: with CORS off, the 405 it always was. With CORS on, 204 with
+ * Allow; a preflight from an allowed origin (it carries
+ * Access-Control-Request-Method) also gets the Access-Control-Allow-*
+ * headers, and one from any other origin gets none, so the browser stops
+ * there. */
+static void serve_options(struct request *rq)
+{
+    const struct route *r = &rq->route;
+    char **list = rq->w->app->cfg.cors_origins;
+    if (list == NULL || list[0] == NULL) {
+        const char *why = strcmp(r->allow, "POST") == 0
+                              ? "this path only accepts the method POST"
+                              : "this path only accepts the methods GET and HEAD";
+        respond_error(rq, 405, "METHOD_NOT_ALLOWED", why, "\"method\":\"OPTIONS\"", 0, r->allow);
+        return;
+    }
+    const char *method =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (rq->origin != NULL && method != NULL) {
+        rq->preflight = true;
+        rq->preflight_headers = preflight_header_list(
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers"));
+    }
+    char allow[32];
+    snprintf(allow, sizeof allow, "%s, OPTIONS", r->allow);
+    respond(rq, 204, xstrdup(""), 0, 0, allow);
+}
 
 static void serve(struct request *rq)
 {
     struct worker *w = rq->w;
     struct route *r = &rq->route;
-    enum route_status rs = router_parse(rq->method, rq->uri, rq->uri_len, r);
+    enum route_status rs = rq->route_status;
     struct buf d = BUF_INIT;
     char why[300];
 
@@ -288,8 +738,7 @@ static void serve(struct request *rq)
     case ROUTE_ERR_METHOD:
         buf_puts(&d, "\"method\":");
         jsonw_cstr(&d, rq->method);
-        respond_error(rq, 405, "METHOD_NOT_ALLOWED", "this endpoint answers GET and HEAD", d.data, 0,
-                      r->allow);
+        respond_error(rq, 405, "METHOD_NOT_ALLOWED", r->detail, d.data, 0, r->allow);
         buf_free(&d);
         return;
     case ROUTE_ERR_BAD_ENCODING:
@@ -297,6 +746,10 @@ static void serve(struct request *rq)
         return;
     }
 
+    if (strcmp(rq->method, "OPTIONS") == 0) {
+        serve_options(rq);
+        return;
+    }
     if (r->kind == ROUTE_HEALTHZ) {
         respond(rq, 200, xstrdup("{\"status\":\"ok\"}"), 15, 0, NULL);
         return;
@@ -309,13 +762,15 @@ static void serve(struct request *rq)
         return;
     }
 
-    rq->catalog = w->catalog;
     if (rq->catalog == NULL) {
-        db_unavailable(rq, &d, "the table catalog is not loaded yet", 1);
-        buf_free(&d);
-        return;
+        rq->catalog = w->catalog;
+        if (rq->catalog == NULL) {
+            db_unavailable(rq, &d, "the table catalog is not loaded yet", 1);
+            buf_free(&d);
+            return;
+        }
+        catalog_ref(rq->catalog);
     }
-    catalog_ref(rq->catalog);
 
     if (r->kind == ROUTE_TABLES) {
         respond(rq, 200, xstrndup(rq->catalog->list_json, rq->catalog->list_json_len),
@@ -334,6 +789,27 @@ static void serve(struct request *rq)
     }
     if (r->kind == ROUTE_TABLE) {
         respond(rq, 200, xstrndup(t->json, t->json_len), t->json_len, 0, NULL);
+        return;
+    }
+    if (r->kind == ROUTE_LOOKUP) {
+        if (rq->pending_status != 0) {
+            buf_puts(&d, "\"table\":");
+            jsonw_cstr(&d, t->name);
+            respond_error(rq, rq->pending_status, rq->pending_code, rq->pending_msg, d.data, 0, NULL);
+            buf_free(&d);
+            return;
+        }
+        if (rq->bp == NULL) {
+            /* The catalog arrived while the body did: too late to parse it. */
+            db_unavailable(rq, &d, "the table catalog was not loaded yet when the request began", 1);
+            buf_free(&d);
+            return;
+        }
+        enum batch_error e = batchparse_finish(rq->bp);
+        if (e != BATCH_OK)
+            batch_body_error(rq, e);
+        else
+            serve_batch(rq);
         return;
     }
     serve_row(rq, t);
@@ -401,6 +877,85 @@ void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     return rq;
 }
 
+/* True when the Content-Type header names application/json (parameters
+ * such as charset after ";" allowed, case and spaces as HTTP allows). */
+static bool is_json(const char *v)
+{
+    if (v == NULL)
+        return false;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (strncasecmp(v, "application/json", 16) != 0)
+        return false;
+    v += 16;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return *v == '\0' || *v == ';';
+}
+
+/* The headers of POST .../lookup are in: checks what can be checked before
+ * the body, and readies the parser that takes the body as it arrives. A body
+ * declared too large is refused now, before it is sent (MHD then closes the
+ * connection); other errors wait for the end of the request, so that the
+ * connection stays usable. */
+static void batch_begin(struct request *rq)
+{
+    const struct config *cfg = &rq->w->app->cfg;
+    if (rq->w->catalog == NULL)
+        return; /* serve() answers 503 */
+    rq->catalog = rq->w->catalog;
+    catalog_ref(rq->catalog);
+    const struct cat_table *t = catalog_find(rq->catalog, rq->route.table);
+    if (t == NULL)
+        return; /* serve() answers 404 */
+    rq->table = t;
+
+    const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+    if (!is_json(ctype)) {
+        rq->pending_status = 415;
+        rq->pending_code = "UNSUPPORTED_MEDIA_TYPE";
+        snprintf(rq->pending_msg, sizeof rq->pending_msg,
+                 "the body must be JSON, sent as Content-Type: application/json");
+        return;
+    }
+    const char *clen = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Length");
+    if (clen != NULL && strtoull(clen, NULL, 10) > (unsigned long long)cfg->max_body_bytes) {
+        struct buf d = BUF_INIT;
+        char msg[160];
+        buf_puts(&d, "\"table\":");
+        jsonw_cstr(&d, t->name);
+        buf_printf(&d, ",\"max_body_bytes\":%d", cfg->max_body_bytes);
+        snprintf(msg, sizeof msg, "the body is larger than %d bytes", cfg->max_body_bytes);
+        respond_error(rq, 413, "BODY_TOO_LARGE", msg, d.data, 0, NULL);
+        buf_free(&d);
+        rq->served = true;
+        return;
+    }
+    for (size_t k = 0; k < t->nkeys; k++)
+        rq->keynames[k] = t->keys[k].name;
+    rq->bp = batchparse_new(rq->keynames, t->nkeys, (size_t)cfg->batch_max_keys);
+}
+
+/* A piece of a request body. Only a batch lookup reads its body, and only
+ * up to LAKEFRONT_MAX_BODY_BYTES: past that it is dropped as it comes and
+ * the request ends in 413 (MHD accepts a response only before or after the
+ * body). */
+static void body_piece(struct request *rq, const char *data, size_t n)
+{
+    const struct config *cfg = &rq->w->app->cfg;
+    rq->body_bytes += n;
+    if (rq->bp == NULL || rq->pending_status != 0)
+        return;
+    if (rq->body_bytes > (size_t)cfg->max_body_bytes) {
+        rq->pending_status = 413;
+        rq->pending_code = "BODY_TOO_LARGE";
+        snprintf(rq->pending_msg, sizeof rq->pending_msg, "the body is larger than %d bytes",
+                 cfg->max_body_bytes);
+        return;
+    }
+    batchparse_feed(rq->bp, data, n); /* an error is kept in the parser */
+}
+
 enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char *url,
                              const char *method, const char *version, const char *upload_data,
                              size_t *upload_data_size, void **req_cls)
@@ -408,28 +963,39 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
     (void)cls;
     (void)url;
     (void)version;
-    (void)upload_data;
     struct request *rq = *req_cls;
 
     /* MHD calls once when the headers are in, then for each piece of a
      * body, then once more with nothing when the request is complete. Work
      * starts only then: a response queued earlier makes MHD 0.9.75 close
      * the connection after it ("queued early"), which would cost every
-     * client its keep-alive. A body is never used: it is dropped. */
+     * client its keep-alive; only a body declared too large is refused
+     * early, on purpose. */
     if (!rq->begun) {
         rq->begun = true;
         snprintf(rq->method, sizeof rq->method, "%s", method);
-        return MHD_YES;
+        request_id(rq);
+        rq->user_email = identity_header(conn, "X-Forwarded-Email");
+        rq->user = identity_header(conn, "X-Forwarded-User");
+        rq->origin = allowed_origin(rq);
+        rq->route_status = router_parse(rq->method, rq->uri, rq->uri_len, &rq->route);
+        if (rq->route_status == ROUTE_OK && rq->route.kind == ROUTE_LOOKUP)
+            batch_begin(rq);
+        if (rq->response == NULL)
+            return MHD_YES;
+        enum MHD_Result ret = MHD_queue_response(conn, rq->status, rq->response);
+        MHD_destroy_response(rq->response);
+        rq->response = NULL;
+        return ret;
     }
     if (*upload_data_size != 0) {
+        if (!rq->served)
+            body_piece(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (!rq->served) {
         rq->served = true;
-        request_id(rq);
-        rq->user_email = identity_header(conn, "X-Forwarded-Email");
-        rq->user = identity_header(conn, "X-Forwarded-User");
         serve(rq);
     }
     if (rq->response == NULL)
@@ -502,10 +1068,16 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (rq->response != NULL)
         MHD_destroy_response(rq->response);
     route_free(&rq->route);
+    batchparse_free(rq->bp);
+    buf_free(&rq->params);
+    selectcols_free(&rq->sel);
+    buf_free(&rq->sel_sql);
     catalog_unref(rq->catalog);
     free(rq->uri);
     free(rq->user_email);
     free(rq->user);
+    free(rq->origin);
+    free(rq->preflight_headers);
     free(rq);
     w->requests--;
 }

@@ -118,6 +118,40 @@ static int find_col(const struct key_col *cols, size_t ncols, const char *name)
     return -1;
 }
 
+/* 0 when v is acceptable for col as far as we check; else -1 with the
+ * sentence appended to msg. */
+static int check_int(struct buf *msg, const struct key_col *col, const char *v)
+{
+    long long min, max;
+    if (!int_range(col->type, &min, &max) || int_ok(v, max))
+        return 0;
+    buf_printf(msg, "key \"%s\" must be an integer between %lld and %lld, got ", col->name, min,
+               max);
+    put_echo(msg, v);
+    return -1;
+}
+
+static void copy_out(char *err, size_t errlen, const struct buf *msg)
+{
+    if (err && errlen) {
+        size_t n = utf8_cut(msg->data ? msg->data : "", msg->len, errlen - 1);
+        memcpy(err, msg->data ? msg->data : "", n);
+        err[n] = '\0';
+    }
+}
+
+int keys_check_value(const struct key_col *col, const char *v, char *err, size_t errlen)
+{
+    struct buf msg = BUF_INIT;
+    int rc = check_int(&msg, col, v);
+    if (rc != 0)
+        copy_out(err, errlen, &msg);
+    else if (err && errlen)
+        err[0] = '\0';
+    buf_free(&msg);
+    return rc;
+}
+
 int keys_bind(const struct key_col *cols, size_t ncols, const struct route *r, const char **values,
               char *err, size_t errlen, int *bad_col)
 {
@@ -184,23 +218,15 @@ int keys_bind(const struct key_col *cols, size_t ncols, const struct route *r, c
     }
 
     for (size_t i = 0; i < ncols; i++) {
-        long long min, max;
-        if (!int_range(cols[i].type, &min, &max) || int_ok(values[i], max))
+        if (check_int(&msg, &cols[i], values[i]) == 0)
             continue;
         bad = (int)i;
-        buf_printf(&msg, "key \"%s\" must be an integer between %lld and %lld, got ", cols[i].name,
-                   min, max);
-        put_echo(&msg, values[i]);
         goto fail;
     }
     return 0;
 
 fail:
-    if (err && errlen) {
-        size_t n = utf8_cut(msg.data, msg.len, errlen - 1);
-        memcpy(err, msg.data, n);
-        err[n] = '\0';
-    }
+    copy_out(err, errlen, &msg);
     if (bad_col)
         *bad_col = bad;
     buf_free(&msg);

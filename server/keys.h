@@ -43,4 +43,9 @@ enum key_type keys_type_for_oid(unsigned oid);
 int keys_bind(const struct key_col *cols, size_t ncols, const struct route *r,
               const char **values, char *err, size_t errlen, int *bad_col);
 
+/* Checks one value v for key column col as keys_bind does (integers:
+ * syntax and range; other types are left to Postgres). Returns 0, or -1
+ * with a sentence in err (errlen bytes, always NUL-terminated). */
+int keys_check_value(const struct key_col *col, const char *v, char *err, size_t errlen);
+
 #endif

@@ -86,8 +86,9 @@ struct pconn {
     struct inflight *ring;
     size_t head, count, cap;
 
-    struct stmt_slot *stmts; /* one per table this connection has served */
+    struct stmt_slot *stmts; /* one per statement this connection has prepared */
     size_t nstmts, capstmts;
+    int nselections;         /* how many of them are column selections */
 };
 
 struct pool {
@@ -105,6 +106,7 @@ struct pool {
     uint64_t creds_gen;           /* app->creds_gen last seen */
     size_t qlen, qlimit;
     size_t active;
+    int in_done;                  /* inside a lookup's done callback */
     uint64_t rng;
 };
 
@@ -226,7 +228,9 @@ static void complete(struct pool *p, struct lookup *lk, enum lookup_status st, c
     lk->conn = NULL;
     p->active--;
     lk->done_us = clock_now_us();
+    p->in_done++;
     lk->done(lk, st, res);
+    p->in_done--;
 }
 
 static void fail(struct pool *p, struct lookup *lk, enum lookup_status st, const char *state,
@@ -237,11 +241,18 @@ static void fail(struct pool *p, struct lookup *lk, enum lookup_status st, const
     complete(p, lk, st, NULL);
 }
 
-static struct stmt_slot *stmt_slot(struct pconn *c, const char *base)
+/* The connection's slot for statement base; a new one unless it would be
+ * a selection past POOL_SELECTIONS_MAX (then NULL: send it unnamed). */
+static struct stmt_slot *stmt_slot(struct pconn *c, const char *base, bool selection)
 {
     for (size_t i = 0; i < c->nstmts; i++)
         if (strcmp(c->stmts[i].base, base) == 0)
             return &c->stmts[i];
+    if (selection) {
+        if (c->nselections >= POOL_SELECTIONS_MAX)
+            return NULL;
+        c->nselections++;
+    }
     if (c->nstmts == c->capstmts) {
         c->capstmts = c->capstmts ? c->capstmts * 2 : 8;
         c->stmts = xrealloc(c->stmts, c->capstmts * sizeof *c->stmts);
@@ -320,6 +331,7 @@ static void conn_close(struct pconn *c)
     creds_unref(c->creds);
     c->creds = NULL;
     c->nstmts = 0;
+    c->nselections = 0;
     c->want_flush = false;
     c->state = PC_DOWN;
 }
@@ -472,25 +484,29 @@ static void conn_fail(struct pconn *c, const char *why, uint64_t now)
 
 static bool send_lookup(struct pconn *c, struct lookup *lk)
 {
-    const struct cat_table *t = lk->table;
     struct inflight *e = &c->ring[(c->head + c->count) % c->cap];
     memset(e, 0, sizeof *e);
 
-    struct stmt_slot *st = stmt_slot(c, t->stmt);
-    if (!st->ready) {
+    struct stmt_slot *st = stmt_slot(c, lk->stmt, lk->selection);
+    if (st == NULL) {
+        /* Parsed and planned for this one execution: a client that asks
+         * for ever new selections costs time, not memory. */
+        if (!PQsendQueryParams(c->pg, lk->sql, lk->nparams, NULL, lk->values, NULL, NULL, 0))
+            return false;
+    } else if (!st->ready) {
         /* Parameter types are left to Postgres: it infers each from its key
          * column, so a key travels as text and is parsed by the column's
          * own input function. */
         st->gen++;
         stmt_name(e->stmt, sizeof e->stmt, st);
-        if (!PQsendPrepare(c->pg, e->stmt, t->sql, (int)t->nkeys, NULL))
+        if (!PQsendPrepare(c->pg, e->stmt, lk->sql, lk->nparams, NULL))
             return false;
         st->ready = true;
         e->pre++;
     } else {
         stmt_name(e->stmt, sizeof e->stmt, st);
     }
-    if (!PQsendQueryPrepared(c->pg, e->stmt, (int)t->nkeys, lk->values, NULL, NULL, 0))
+    if (st != NULL && !PQsendQueryPrepared(c->pg, e->stmt, lk->nparams, lk->values, NULL, NULL, 0))
         return false;
     /* No Sync yet: pool_flush closes the turn's batch with one. */
     e->lk = lk;
@@ -801,8 +817,12 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
 {
     if (p->stopped || pool_down(p))
         return POOL_DOWN;
-    struct pconn *c = p->qhead == NULL ? pick(p) : NULL;
-    if (c == NULL && p->qlen >= p->qlimit)
+    /* From inside a done callback (a batch sending its next probe), the
+     * lookup only joins the queue: sending now could fail the connection
+     * whose results the caller is still reading. dispatch sends it before
+     * the turn ends. */
+    struct pconn *c = p->qhead == NULL && p->in_done == 0 ? pick(p) : NULL;
+    if (c == NULL && p->qlen >= p->qlimit && p->in_done == 0)
         return POOL_FULL;
 
     lk->deadline_us = now + p->timeout_us;

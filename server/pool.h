@@ -24,6 +24,7 @@
 #define LF_POOL_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,12 +44,22 @@ enum lookup_status {
     LOOKUP_DB_ERROR,     /* any other database error */
 };
 
+#define POOL_SELECTIONS_MAX 32
+
 struct lookup;
 typedef void (*lookup_done_fn)(struct lookup *lk, enum lookup_status st, const PGresult *res);
 
 struct lookup {
-    /* Set by the caller before pool_submit; borrowed until done. */
+    /* Set by the caller before pool_submit; borrowed until done. The
+     * statement is prepared once per connection under a name derived from
+     * stmt (the table's single-row or batch statement). */
     const struct cat_table *table;
+    const char *stmt;  /* statement name base */
+    const char *sql;   /* its text */
+    int nparams;       /* values[0..nparams), as text */
+    bool selection;    /* a column selection: one of unboundedly many statements,
+                          prepared on a connection only while it holds fewer than
+                          POOL_SELECTIONS_MAX of them, else sent unnamed */
     const char *values[KEYS_MAX];
     lookup_done_fn done;
 

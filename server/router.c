@@ -28,6 +28,7 @@
 
 /* The value of the Allow header for every route: all of them are read-only. */
 static const char allow_get_head[] = "GET, HEAD";
+static const char allow_post[] = "POST";
 
 /* The raw pieces of a recognised path; pointers into the caller's uri. */
 struct shape {
@@ -158,6 +159,8 @@ static enum route_kind match_path(const char *p, size_t n, struct shape *sh)
 
     p++; /* the "/" after the name */
     n--;
+    if (is(p, n, "lookup"))
+        return ROUTE_LOOKUP;
     if (!starts(p, n, "rows"))
         return ROUTE_NOT_FOUND;
     p += 4;
@@ -297,6 +300,8 @@ static enum route_status decode_route(const struct shape *sh, struct route *r)
             goto fail;
         }
         params[k].value = out;
+        params[k].raw_value = piece + vstart;
+        params[k].raw_len = piecelen - vstart;
         out += outlen + 1;
         k++;
     }
@@ -345,6 +350,8 @@ const char *router_template(const struct route *r)
         return "/api/v1/tables/{table}";
     case ROUTE_ROW:
         return r->nparts > 0 ? "/api/v1/tables/{table}/rows/{key}" : "/api/v1/tables/{table}/rows";
+    case ROUTE_LOOKUP:
+        return "/api/v1/tables/{table}/lookup";
     case ROUTE_NOT_FOUND:
         break;
     }
@@ -383,17 +390,31 @@ enum route_status router_parse(const char *method, const char *uri, size_t len, 
     }
     r->kind = sh.kind;
 
-    if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+    /* OPTIONS passes on every path: a browser's CORS preflight asks it
+     * before the request it is about to make. Whether it is answered is the
+     * caller's business (only when CORS is on); Allow lists the methods
+     * that read or look up, as before. */
+    bool options = method != NULL && strcmp(method, "OPTIONS") == 0;
+    if (sh.kind == ROUTE_LOOKUP) {
+        r->allow = allow_post;
+        if (!options && (method == NULL || strcmp(method, "POST") != 0)) {
+            set_detail(r, "this path only accepts the method POST");
+            return ROUTE_ERR_METHOD;
+        }
+    } else {
         r->allow = allow_get_head;
-        set_detail(r, "this path only accepts the methods GET and HEAD");
-        return ROUTE_ERR_METHOD;
+        if (!options &&
+            (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))) {
+            set_detail(r, "this path only accepts the methods GET and HEAD");
+            return ROUTE_ERR_METHOD;
+        }
     }
 
-    if (sh.kind != ROUTE_TABLE && sh.kind != ROUTE_ROW)
+    if (sh.kind != ROUTE_TABLE && sh.kind != ROUTE_ROW && sh.kind != ROUTE_LOOKUP)
         return ROUTE_OK;
     /* Only key lookups read the query; elsewhere it is ignored unparsed, so
      * that "/healthz?%zz" is still a health check. */
-    if (sh.kind == ROUTE_ROW && pathlen < len) {
+    if ((sh.kind == ROUTE_ROW || sh.kind == ROUTE_LOOKUP) && pathlen < len) {
         sh.query = uri + pathlen + 1;
         sh.querylen = len - pathlen - 1;
         sh.nparams = count_params(sh.query, sh.querylen);

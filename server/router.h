@@ -29,6 +29,7 @@ enum route_kind {
     ROUTE_TABLES,    /* GET /api/v1/tables */
     ROUTE_TABLE,     /* GET /api/v1/tables/{name} */
     ROUTE_ROW,       /* GET /api/v1/tables/{name}/rows/..., keys in parts or params */
+    ROUTE_LOOKUP,    /* POST /api/v1/tables/{name}/lookup: a batch, keys in the body */
 };
 
 enum route_status {
@@ -40,18 +41,22 @@ enum route_status {
 };
 
 struct route_param {
-    char *name;  /* decoded, NUL-terminated, owned by the route */
-    char *value; /* decoded, NUL-terminated, owned by the route */
+    char *name;            /* decoded, NUL-terminated, owned by the route */
+    char *value;           /* decoded, NUL-terminated, owned by the route */
+    const char *raw_value; /* the value as sent, still %-encoded: borrowed from the uri
+                              given to router_parse; raw_len bytes, not terminated */
+    size_t raw_len;
 };
 
 struct route {
     enum route_kind kind;
-    char *table;                /* decoded "schema.table" for TABLE and ROW, else NULL */
+    char *table;                /* decoded "schema.table" for TABLE, ROW and LOOKUP, else NULL */
     size_t nparts;              /* ROW: number of key path segments (0 with the query form) */
     char **parts;               /* decoded path segments, NUL-terminated, owned */
     size_t nparams;             /* query parameters, in order, duplicates kept */
     struct route_param *params; /* owned */
-    const char *allow;          /* ROUTE_ERR_METHOD: value for the Allow header (static) */
+    const char *allow;          /* the methods of a known path, for Allow (static); NULL
+                                   when the path is unknown */
     char detail[160];           /* on error: a human sentence saying what was wrong */
 };
 

@@ -12,13 +12,14 @@ set -euo pipefail
 # is absent when recommends are off). ss, used by tests/pg.sh when present,
 # comes with iproute2. deploy/package and tests/package/run need patchelf and
 # binutils (readelf, objdump, strip), and /usr/bin/python3 with jsonschema
-# and yaml to validate the bundle.
+# and yaml to validate the bundle. libyajl-dev reads batch bodies; chromium
+# is the real browser of the CORS test.
 packages=(
     build-essential cmake pkg-config
-    libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libinih-dev
+    libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libinih-dev libyajl-dev
     postgresql-15 postgresql-client-15
     curl python3 clang libclang-rt-14-dev wrk nghttp2-client procps iproute2
-    patchelf binutils python3-jsonschema python3-yaml
+    patchelf binutils python3-jsonschema python3-yaml chromium
 )
 
 missing=()

@@ -103,7 +103,7 @@ static void check_route(const struct route *r, const char *uri, size_t len)
     }
     size_t pathlen = span_to(uri, len, '?');
 
-    if (r->kind != ROUTE_TABLE && r->kind != ROUTE_ROW) {
+    if (r->kind != ROUTE_TABLE && r->kind != ROUTE_ROW && r->kind != ROUTE_LOOKUP) {
         need(r->table == NULL && r->nparts == 0 && r->parts == NULL);
         need(r->nparams == 0 && r->params == NULL);
         return;
@@ -122,11 +122,14 @@ static void check_route(const struct route *r, const char *uri, size_t len)
         return;
     }
 
-    /* Then "/rows", then the parts. */
+    /* Then "/lookup", or "/rows" and the parts. */
     const char *rest = name + namelen;
     size_t restlen = pathlen - pl - namelen;
-    need(restlen >= 5 && memcmp(rest, "/rows", 5) == 0);
-    if (restlen == 5) {
+    if (r->kind == ROUTE_LOOKUP)
+        need(restlen == 7 && memcmp(rest, "/lookup", 7) == 0);
+    else
+        need(restlen >= 5 && memcmp(rest, "/rows", 5) == 0);
+    if (r->kind == ROUTE_LOOKUP || restlen == 5) {
         need(r->nparts == 0 && r->parts == NULL);
     } else {
         need(rest[5] == '/');
@@ -158,6 +161,8 @@ static void check_route(const struct route *r, const char *uri, size_t len)
                 need(i < r->nparams);
                 check_decoded(r->params[i].name, q + pos, nl, 1);
                 check_decoded(r->params[i].value, q + pos + vs, piece - vs, 1);
+                /* The raw value points into the caller's uri, as sent. */
+                need(r->params[i].raw_value == q + pos + vs && r->params[i].raw_len == piece - vs);
                 i++;
             }
             pos += piece + 1;
@@ -235,7 +240,7 @@ static void check_bind(const struct route *r, const struct key_col *cols, size_t
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const methods[] = {"GET", "HEAD", "POST"};
-    static const char *const garbage[] = {"get", "", "GETX", "\xFF\x01"};
+    static const char *const garbage[] = {"OPTIONS", "", "GETX", "\xFF\x01"};
     static const struct key_col two[] = {{"id", KEY_INT8}, {"day", KEY_OTHER}};
     static const struct key_col one[] = {{"id", KEY_INT8}};
 
@@ -243,6 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const char *method = (data[0] & 3) < 3 ? methods[data[0] & 3] : garbage[(data[0] >> 2) & 3];
     int get_or_head = (data[0] & 3) < 2;
+    int post = (data[0] & 3) == 2;
+    int options = strcmp(method, "OPTIONS") == 0;
 
     /* An exact-size copy, so that a read past len is a heap overflow even
      * under replay.c, whose buffers have slack. */
@@ -259,10 +266,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     need(memchr(r.detail, '\0', sizeof r.detail) != NULL);
     switch (st) {
     case ROUTE_OK:
-        need(get_or_head);
+        /* GET and HEAD read, POST looks up a batch, OPTIONS passes anywhere. */
+        need(options || (r.kind == ROUTE_LOOKUP ? post : get_or_head));
         need(r.kind == ROUTE_HEALTHZ || r.kind == ROUTE_READYZ || r.kind == ROUTE_TABLES ||
-             r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW);
-        need(r.allow == NULL && r.detail[0] == '\0');
+             r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW || r.kind == ROUTE_LOOKUP);
+        need(r.allow != NULL && strcmp(r.allow, r.kind == ROUTE_LOOKUP ? "POST" : "GET, HEAD") == 0);
+        need(r.detail[0] == '\0');
+        need((r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW || r.kind == ROUTE_LOOKUP) ==
+             (r.table != NULL));
         check_route(&r, uri, len);
         if (r.kind == ROUTE_ROW) {
             check_bind(&r, two, 2, 160);
@@ -275,15 +286,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         need(r.table == NULL && r.parts == NULL && r.params == NULL);
         break;
     case ROUTE_ERR_METHOD:
-        need(!get_or_head);
+        need(!options && (r.kind == ROUTE_LOOKUP ? !post : !get_or_head));
         need(r.kind != ROUTE_NOT_FOUND && r.detail[0] != '\0');
-        need(r.allow != NULL && strcmp(r.allow, "GET, HEAD") == 0);
+        need(r.allow != NULL && strcmp(r.allow, r.kind == ROUTE_LOOKUP ? "POST" : "GET, HEAD") == 0);
         need(r.table == NULL && r.parts == NULL && r.params == NULL);
         break;
     case ROUTE_ERR_BAD_ENCODING:
-        need(get_or_head);
-        need((r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW) && r.detail[0] != '\0');
-        need(r.allow == NULL && r.table == NULL && r.parts == NULL && r.params == NULL);
+        need(get_or_head || post || options);
+        need((r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW || r.kind == ROUTE_LOOKUP) &&
+             r.detail[0] != '\0');
+        need(r.table == NULL && r.parts == NULL && r.params == NULL);
         break;
     default:
         abort();

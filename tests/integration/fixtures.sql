@@ -208,6 +208,33 @@ CREATE TABLE lf_test.keys_numeric (k numeric PRIMARY KEY);
 INSERT INTO lf_test.keys_numeric VALUES
     (0), (1.5), (-2.25), (42), (12345678901234567890.123456789);
 
+-- Batch lookups: bigints past 2^53 (a double would round ...993 to ...992),
+-- and key types with a modifier that a cast could truncate or round.
+CREATE TABLE lf_test.keys_int8 (k bigint PRIMARY KEY, v text);
+INSERT INTO lf_test.keys_int8 VALUES
+    (9007199254740992, 'two to the 53'), (9007199254740993, 'two to the 53, plus one'),
+    (9223372036854775807, 'max'), (-9223372036854775808, 'min');
+
+CREATE TABLE lf_test.keys_varchar (k varchar(5) PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_varchar VALUES ('abcde', 1), ('ab', 2);
+
+CREATE TABLE lf_test.keys_money (k numeric(10, 2) PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_money VALUES (1.25, 1), (1.00, 2);
+
+-- Column selection: names that need quoting, a comma inside a name, and a
+-- key column called "select" (then ?select= is the key, not a selection).
+CREATE TABLE lf_test.odd_columns (
+    "Id"         integer PRIMARY KEY,
+    "CamelCase"  text,
+    "a,b"        text,
+    "with space" text,
+    camelcase    text
+);
+INSERT INTO lf_test.odd_columns VALUES (1, 'Camel', 'comma', 'space', 'lower');
+
+CREATE TABLE lf_test.select_key ("select" text PRIMARY KEY, v integer);
+INSERT INTO lf_test.select_key VALUES ('email', 1);
+
 -- Not served: no primary key.
 CREATE TABLE lf_test.nopk (x integer);
 INSERT INTO lf_test.nopk VALUES (1), (2), (3);

@@ -37,7 +37,7 @@ static int ok_kind(const char *method, const char *uri, enum route_kind kind)
 {
     struct route r;
     enum route_status st = parse(method, uri, &r);
-    int good = st == ROUTE_OK && r.kind == kind && r.allow == NULL;
+    int good = st == ROUTE_OK && r.kind == kind && r.allow != NULL;
     if (!good)
         printf("  (uri %s: status %d kind %d detail \"%s\")\n", uri, st, r.kind, r.detail);
     route_free(&r);
@@ -61,14 +61,19 @@ static int not_found(const char *method, const char *uri)
     return not_found_len(method, uri, strlen(uri));
 }
 
-static int method_not_allowed(const char *method, const char *uri)
+static int not_allowed_with(const char *method, const char *uri, const char *allow)
 {
     struct route r;
     enum route_status st = parse(method, uri, &r);
-    int good = st == ROUTE_ERR_METHOD && r.allow != NULL && strcmp(r.allow, "GET, HEAD") == 0 &&
+    int good = st == ROUTE_ERR_METHOD && r.allow != NULL && strcmp(r.allow, allow) == 0 &&
                r.detail[0] != '\0' && r.table == NULL && r.nparts == 0;
     route_free(&r);
     return good;
+}
+
+static int method_not_allowed(const char *method, const char *uri)
+{
+    return not_allowed_with(method, uri, "GET, HEAD");
 }
 
 /* Parses a one-segment key and returns its decoded value (caller frees), or
@@ -222,7 +227,17 @@ static void test_method(void)
     CHECK(method_not_allowed("POST", "/healthz"));
     CHECK(method_not_allowed("PUT", "/readyz"));
     CHECK(method_not_allowed("DELETE", "/api/v1/tables"));
-    CHECK(method_not_allowed("OPTIONS", "/api/v1/tables/"));
+    /* OPTIONS passes everywhere (CORS preflights; http.c decides). */
+    CHECK(ok_kind("OPTIONS", "/api/v1/tables/", ROUTE_TABLES));
+    CHECK(ok_kind("OPTIONS", ROWS "/42", ROUTE_ROW));
+    CHECK(ok_kind("OPTIONS", "/api/v1/tables/public.orders/lookup", ROUTE_LOOKUP));
+    /* The batch lookup is POST only. */
+    CHECK(ok_kind("POST", "/api/v1/tables/public.orders/lookup", ROUTE_LOOKUP));
+    CHECK(ok_kind("POST", "/api/v1/tables/public.orders/lookup?select=a", ROUTE_LOOKUP));
+    CHECK(not_allowed_with("GET", "/api/v1/tables/public.orders/lookup", "POST"));
+    CHECK(not_allowed_with("HEAD", "/api/v1/tables/public.orders/lookup", "POST"));
+    CHECK(not_found("POST", "/api/v1/tables/public.orders/lookup/1"));
+    CHECK(not_found("POST", "/api/v1/tables/public.orders/lookups"));
     CHECK(method_not_allowed("PATCH", "/api/v1/tables/public.orders"));
     CHECK(method_not_allowed("POST", ROWS "/42"));
     CHECK(method_not_allowed("POST", ROWS "?id=1"));
@@ -687,7 +702,8 @@ static void test_lifecycle(void)
     /* r is fully overwritten, whatever it held. */
     memset(&r, 0xA5, sizeof r);
     CHECK_INT(parse("GET", "/healthz", &r), ROUTE_OK);
-    CHECK(r.table == NULL && r.parts == NULL && r.params == NULL && r.allow == NULL);
+    CHECK(r.table == NULL && r.parts == NULL && r.params == NULL &&
+          r.allow != NULL && strcmp(r.allow, "GET, HEAD") == 0);
     CHECK(r.detail[0] == '\0');
     route_free(&r);
 
