@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "jsonw.h"
+#include "openapi.h"
 #include "xalloc.h"
 
 /* Tables with a primary key, their columns in order, and each column's place
@@ -218,6 +219,7 @@ static void catalog_free(struct catalog *c)
         table_free(&c->tables[i]);
     free(c->tables);
     free(c->list_json);
+    free(c->openapi_json);
     free(c);
 }
 
@@ -314,6 +316,7 @@ struct catalog *catalog_load(PGconn *conn, const struct config *cfg, char *err, 
     }
     buf_puts(&b, "]}");
     c->list_json = buf_steal(&b, &c->list_json_len);
+    c->openapi_json = openapi_render(c, cfg->batch_max_keys, &c->openapi_json_len);
 
 out:
     PQclear(res);

@@ -51,6 +51,8 @@ struct catalog {
     struct cat_table *tables; /* sorted by name */
     char *list_json;          /* the /api/v1/tables body */
     size_t list_json_len;
+    char *openapi_json;       /* the /api/v1/openapi.json body (openapi.c) */
+    size_t openapi_json_len;
 };
 
 /* Reads the catalog over conn (blocking: catalog thread only). Returns a

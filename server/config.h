@@ -36,6 +36,7 @@ struct config {
     int statement_timeout_ms; /* 0: the request timeout */
     bool access_log;
     int slow_ms;              /* log requests slower than this; 0: off */
+    bool server_timing;       /* Server-Timing header on API responses */
     int batch_max_keys;       /* keys in one batch lookup */
     int max_body_bytes;       /* largest request body */
     char *cache_control;      /* Cache-Control of a row's 200 */

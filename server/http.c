@@ -130,6 +130,30 @@ static char *preflight_header_list(const char *v)
 
 /* ------------------------------------------------------------ responses */
 
+static double ms_between(uint64_t from, uint64_t to)
+{
+    return from == 0 || to < from ? 0.0 : (double)(to - from) / 1000.0;
+}
+
+/* Server-Timing: where this request's time went so far, for the browser's
+ * developer tools: waiting for a database connection (queue), at the
+ * database (db: sent to answered; a batch that had to find a bad key counts
+ * its last statement), and in all, from the request's first byte to the
+ * response being queued (total). */
+static void server_timing(const struct request *rq, struct MHD_Response *r)
+{
+    const struct lookup *lk = &rq->lookup;
+    uint64_t now = clock_now_us();
+    char v[128];
+    if (lk->submit_us != 0)
+        snprintf(v, sizeof v, "queue;dur=%.3f, db;dur=%.3f, total;dur=%.3f",
+                 ms_between(lk->submit_us, lk->sent_us ? lk->sent_us : lk->done_us),
+                 ms_between(lk->sent_us, lk->done_us), ms_between(rq->start_us, now));
+    else
+        snprintf(v, sizeof v, "total;dur=%.3f", ms_between(rq->start_us, now));
+    MHD_add_response_header(r, "Server-Timing", v);
+}
+
 /* Queues the response now when MHD is calling us, else keeps it for the
  * call that follows MHD_resume_connection. Takes ownership of body. */
 static void respond(struct request *rq, unsigned status, char *body, size_t len, int retry_after,
@@ -150,6 +174,8 @@ static void respond(struct request *rq, unsigned status, char *body, size_t len,
     } else {
         MHD_add_response_header(r, "Cache-Control", "no-store");
     }
+    if (rq->w->app->cfg.server_timing)
+        server_timing(rq, r);
     if (retry_after > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after);
@@ -777,6 +803,11 @@ static void serve(struct request *rq)
                 rq->catalog->list_json_len, 0, NULL);
         return;
     }
+    if (r->kind == ROUTE_OPENAPI) {
+        respond(rq, 200, xstrndup(rq->catalog->openapi_json, rq->catalog->openapi_json_len),
+                rq->catalog->openapi_json_len, 0, NULL);
+        return;
+    }
     const struct cat_table *t = catalog_find(rq->catalog, r->table);
     if (t == NULL) {
         buf_puts(&d, "\"table\":");
@@ -1004,11 +1035,6 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
     MHD_destroy_response(rq->response);
     rq->response = NULL;
     return ret;
-}
-
-static double ms_between(uint64_t from, uint64_t to)
-{
-    return from == 0 || to < from ? 0.0 : (double)(to - from) / 1000.0;
 }
 
 /* One warn line for a slow request, with where its time went: waiting for

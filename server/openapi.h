@@ -22,11 +22,12 @@
 
 struct catalog;
 
-/* The document for c as compact JSON: malloc'd, NUL-terminated, owned by the
+/* The document for c as compact JSON, with batch_max_keys (the setting
+ * LAKEFRONT_BATCH_MAX_KEYS) as the lookup's maxItems: malloc'd, NUL-terminated, owned by the
  * caller (free()); *len (if len is not NULL) gets its length without the
  * NUL. c is only read and must stay unchanged during the call. Never NULL
  * (aborts on out of memory, as xalloc does). Thread-safe: it touches no
  * shared state. */
-char *openapi_render(const struct catalog *c, size_t *len);
+char *openapi_render(const struct catalog *c, int batch_max_keys, size_t *len);
 
 #endif

@@ -134,6 +134,8 @@ static enum route_kind match_path(const char *p, size_t n, struct shape *sh)
         return ROUTE_HEALTHZ;
     if (is(p, n, "readyz"))
         return ROUTE_READYZ;
+    if (is(p, n, "api/v1/openapi.json"))
+        return ROUTE_OPENAPI;
     if (!starts(p, n, "api/v1/tables"))
         return ROUTE_NOT_FOUND;
     p += strlen("api/v1/tables");
@@ -352,6 +354,8 @@ const char *router_template(const struct route *r)
         return r->nparts > 0 ? "/api/v1/tables/{table}/rows/{key}" : "/api/v1/tables/{table}/rows";
     case ROUTE_LOOKUP:
         return "/api/v1/tables/{table}/lookup";
+    case ROUTE_OPENAPI:
+        return "/api/v1/openapi.json";
     case ROUTE_NOT_FOUND:
         break;
     }

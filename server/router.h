@@ -30,6 +30,7 @@ enum route_kind {
     ROUTE_TABLE,     /* GET /api/v1/tables/{name} */
     ROUTE_ROW,       /* GET /api/v1/tables/{name}/rows/..., keys in parts or params */
     ROUTE_LOOKUP,    /* POST /api/v1/tables/{name}/lookup: a batch, keys in the body */
+    ROUTE_OPENAPI,   /* GET /api/v1/openapi.json */
 };
 
 enum route_status {

@@ -22,6 +22,28 @@ packages=(
     patchelf binutils python3-jsonschema python3-yaml chromium
 )
 
+# node and npm run tests/openapi/validate.mjs (the OpenAPI validator of
+# tests/integration/test_openapi.py). Debian's only when there are none: a
+# node installed another way (nodesource's bundles its npm) would conflict
+# with Debian's nodejs and npm packages.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+fi
+
+# The validator's npm packages, exactly as tests/openapi/package-lock.json
+# pins them. npm ci only when node_modules is missing or older than the lock
+# file (npm writes node_modules/.package-lock.json last), so that a second
+# run needs no network.
+openapi_deps() {
+    local dir
+    dir="$(dirname "${BASH_SOURCE[0]}")/openapi"
+    if [[ ! -f "$dir/node_modules/.package-lock.json" ||
+          "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+        echo "deps: npm ci in tests/openapi" >&2
+        (cd "$dir" && npm ci --no-audit --no-fund)
+    fi
+}
+
 missing=()
 for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -32,6 +54,7 @@ done
 
 if ((${#missing[@]} == 0)); then
     echo "deps: all ${#packages[@]} packages present" >&2
+    openapi_deps
     exit 0
 fi
 
@@ -58,3 +81,4 @@ if ((${#still[@]} > 0)); then
     exit 1
 fi
 echo "deps: done" >&2
+openapi_deps

@@ -233,6 +233,9 @@ static void test_method(void)
     CHECK(ok_kind("OPTIONS", "/api/v1/tables/public.orders/lookup", ROUTE_LOOKUP));
     /* The batch lookup is POST only. */
     CHECK(ok_kind("POST", "/api/v1/tables/public.orders/lookup", ROUTE_LOOKUP));
+    CHECK(ok_kind("GET", "/api/v1/openapi.json", ROUTE_OPENAPI));
+    CHECK(not_found("GET", "/api/v1/openapi.jsonx"));
+    CHECK(method_not_allowed("POST", "/api/v1/openapi.json"));
     CHECK(ok_kind("POST", "/api/v1/tables/public.orders/lookup?select=a", ROUTE_LOOKUP));
     CHECK(not_allowed_with("GET", "/api/v1/tables/public.orders/lookup", "POST"));
     CHECK(not_allowed_with("HEAD", "/api/v1/tables/public.orders/lookup", "POST"));
