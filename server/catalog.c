@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "jsonw.h"
 #include "openapi.h"
 #include "xalloc.h"
@@ -57,16 +58,6 @@ static void quote_ident(struct buf *b, const char *s)
         buf_putc(b, *s);
     }
     buf_putc(b, '"');
-}
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
 }
 
 /* The select list: every column ("*"), or the columns idx[0..n) in that
@@ -144,7 +135,8 @@ static void batch_sql(struct buf *b, const struct cat_table *t, const size_t *id
  * shape, and each selection of columns is a statement of its own. */
 static void stmt_name_of(char out[24], const char *prefix, const char *sql)
 {
-    snprintf(out, 24, "%s_%016llx", prefix, (unsigned long long)fnv1a(sql));
+    snprintf(out, 24, "%s_%016llx", prefix,
+             (unsigned long long)hash_fnv1a(sql, strlen(sql)));
 }
 
 void catalog_select_sql(const struct cat_table *t, const size_t *idx, size_t n, int batch,

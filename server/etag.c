@@ -1,17 +1,15 @@
 /* etag: see etag.h. */
 #include "etag.h"
 
+#include "hash.h"
+
 #include <stdint.h>
 #include <string.h>
 
 void etag_of(const char *body, size_t len, char out[ETAG_LEN])
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)body[i];
-        h *= 1099511628211ull;
-    }
+    uint64_t h = hash_fnv1a(body, len);
     out[0] = '"';
     for (int i = 0; i < 16; i++)
         out[1 + i] = hex[(h >> (60 - 4 * i)) & 0xf];

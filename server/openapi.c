@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "catalog.h"
 #include "jsonw.h"
 #include "rowjson.h"
@@ -171,15 +172,6 @@ static void jw_type(struct jw *w, const char *type, bool nullable)
 
 /* ------------------------------------------------------------ names */
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 /* A set of strings (borrowed), open addressing, sized once for all of
  * them: a catalog may hold thousands of tables, so the uniqueness check
@@ -200,7 +192,9 @@ static void nameset_init(struct nameset *s, size_t n)
 
 static bool nameset_has(const struct nameset *s, const char *name)
 {
-    for (size_t i = (size_t)fnv1a(name) & s->mask; s->slot[i] != NULL; i = (i + 1) & s->mask)
+    size_t mask = s->mask;
+    for (size_t i = (size_t)hash_fnv1a(name, strlen(name)) & mask; s->slot[i] != NULL;
+         i = (i + 1) & mask)
         if (strcmp(s->slot[i], name) == 0)
             return true;
     return false;
@@ -208,7 +202,7 @@ static bool nameset_has(const struct nameset *s, const char *name)
 
 static void nameset_add(struct nameset *s, const char *name)
 {
-    size_t i = (size_t)fnv1a(name) & s->mask;
+    size_t i = (size_t)hash_fnv1a(name, strlen(name)) & s->mask;
     while (s->slot[i] != NULL)
         i = (i + 1) & s->mask;
     s->slot[i] = name;
@@ -744,15 +738,16 @@ static void row_operations(struct jw *w, const struct tinfo *ti, bool query)
     buf_free(&s);
 }
 
-/* /api/v1/tables/<name>/rows/{k1}/{k2}... */
-static void path_form(struct jw *w, const struct tinfo *ti)
+/* A row path: /api/v1/tables/<name>/rows/{k1}/{k2}... (the path form) or
+ * /api/v1/tables/<name>/rows?k1=..&k2=.. (query, the query form). */
+static void row_form(struct jw *w, const struct tinfo *ti, bool query)
 {
     const struct cat_table *t = ti->t;
     struct buf p = BUF_INIT, d = BUF_INIT;
 
     buf_puts(&p, ti->path);
     buf_puts(&p, "/rows");
-    for (size_t k = 0; k < t->nkeys; k++)
+    for (size_t k = 0; !query && k < t->nkeys; k++)
         buf_printf(&p, "/{%s}", ti->param[k]);
     jw_kobj(w, p.data);
     jw_karr(w, "parameters");
@@ -761,54 +756,23 @@ static void path_form(struct jw *w, const struct tinfo *ti)
         buf_printf(&d, "Key column %s (%s), position %zu of the primary key.",
                    t->keys[k].name, ti->keycol[k] ? ti->keycol[k]->type : "?", k + 1);
         jw_obj(w);
-        jw_kstr(w, "name", ti->param[k]);
-        jw_kstr(w, "in", "path");
+        /* A query parameter is the column's own name, whatever text it is;
+         * a path parameter the word that stands for it in the template. */
+        jw_kstr(w, "name", query ? t->keys[k].name : ti->param[k]);
+        jw_kstr(w, "in", query ? "query" : "path");
         jw_kraw(w, "required", "true");
         jw_kstr(w, "description", d.data);
         jw_key(w, "schema");
         key_param_schema(w, ti->keycol[k]);
         jw_end(w);
     }
-    /* On the path form the keys are segments, but a key column named
-     * "select" still turns ?select= off (http.c select_is_a_key). */
+    /* On the path form too a key column named "select" turns ?select= off
+     * (http.c select_is_a_key). */
     if (!ti->select_is_key)
         select_param(w, ti);
     jw_ref(w, "parameters", "If-None-Match");
     jw_end_arr(w);
-    row_operations(w, ti, false);
-    jw_end(w);
-    buf_free(&p);
-    buf_free(&d);
-}
-
-/* /api/v1/tables/<name>/rows?k1=..&k2=.. */
-static void query_form(struct jw *w, const struct tinfo *ti)
-{
-    const struct cat_table *t = ti->t;
-    struct buf p = BUF_INIT, d = BUF_INIT;
-
-    buf_puts(&p, ti->path);
-    buf_puts(&p, "/rows");
-    jw_kobj(w, p.data);
-    jw_karr(w, "parameters");
-    for (size_t k = 0; k < t->nkeys; k++) {
-        buf_reset(&d);
-        buf_printf(&d, "Key column %s (%s), position %zu of the primary key.",
-                   t->keys[k].name, ti->keycol[k] ? ti->keycol[k]->type : "?", k + 1);
-        jw_obj(w);
-        jw_kstr(w, "name", t->keys[k].name); /* the column's own name: any text */
-        jw_kstr(w, "in", "query");
-        jw_kraw(w, "required", "true");
-        jw_kstr(w, "description", d.data);
-        jw_key(w, "schema");
-        key_param_schema(w, ti->keycol[k]);
-        jw_end(w);
-    }
-    if (!ti->select_is_key)
-        select_param(w, ti);
-    jw_ref(w, "parameters", "If-None-Match");
-    jw_end_arr(w);
-    row_operations(w, ti, true);
+    row_operations(w, ti, query);
     jw_end(w);
     buf_free(&p);
     buf_free(&d);
@@ -1241,8 +1205,8 @@ char *openapi_render(const struct catalog *c, int batch_max_keys, size_t *len)
         struct tinfo ti;
         tinfo_init(&ti, &c->tables[i], comps[i], slugs[i]);
         ti.max_keys = batch_max_keys;
-        path_form(&w, &ti);
-        query_form(&w, &ti);
+        row_form(&w, &ti, false);
+        row_form(&w, &ti, true);
         lookup_path(&w, &ti);
         free(ti.path);
     }
