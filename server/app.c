@@ -164,6 +164,10 @@ static void publish(struct app *a, struct catalog *c)
     }
     a->catalog_error[0] = '\0';
     pthread_mutex_unlock(&a->lock);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    __atomic_store_n(&a->catalog_loaded_ms,
+                     (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, __ATOMIC_RELAXED);
     if (same) {
         catalog_unref(c);
         return;

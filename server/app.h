@@ -41,6 +41,9 @@ struct app {
 
     int nworkers;
     struct worker **workers;
+
+    double start_time;            /* Unix seconds, for process_start_time_seconds */
+    uint64_t catalog_loaded_ms;   /* atomic: Unix ms of the last successful catalog load */
 };
 
 /* Fills kw/vals (room for at least 12 entries, NULL-terminated) with the

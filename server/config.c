@@ -73,6 +73,8 @@ static const struct setting settings[] = {
      "Access-Control-Max-Age of a preflight answer"},
     {"LAKEFRONT_CACHE_CONTROL", "cache-control", T_HEADER, OFF(cache_control), "no-cache", 0, 0,
      "Cache-Control of a row's 200 (it carries an ETag; no-cache: browsers revalidate)"},
+    {"LAKEFRONT_METRICS", "metrics", T_BOOL, OFF(metrics), "on", 0, 0,
+     "Prometheus metrics at /metrics and /api/v1/metrics (on/off)"},
     {"LAKEFRONT_SERVER_TIMING", "server-timing", T_BOOL, OFF(server_timing), "off", 0, 0,
      "Server-Timing header (queue, db, total in ms) on every API response (on/off)"},
     {"LAKEFRONT_SLOW_MS", "slow-ms", T_INT, OFF(slow_ms), "100", 0, 3600000,

@@ -37,6 +37,7 @@ struct config {
     bool access_log;
     int slow_ms;              /* log requests slower than this; 0: off */
     bool server_timing;       /* Server-Timing header on API responses */
+    bool metrics;             /* /metrics and /api/v1/metrics */
     int batch_max_keys;       /* keys in one batch lookup */
     int max_body_bytes;       /* largest request body */
     char *cache_control;      /* Cache-Control of a row's 200 */

@@ -5,8 +5,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "batchparse.h"
@@ -17,6 +19,7 @@
 #include "jsonw.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "router.h"
 #include "rowjson.h"
@@ -47,6 +50,7 @@ struct request {
     unsigned status;
     size_t body_len;
     char etag[ETAG_LEN];        /* set for a row's 200 or 304: "" otherwise */
+    const char *content_type;   /* NULL: application/json */
 
     /* POST .../lookup: routed when the headers are in, so that the body is
      * parsed as it arrives. */
@@ -165,7 +169,8 @@ static void respond(struct request *rq, unsigned status, char *body, size_t len,
         return; /* out of memory in MHD: the connection is closed without a response */
     }
     if (status != 204)
-        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Content-Type",
+                                rq->content_type ? rq->content_type : "application/json");
     MHD_add_response_header(r, "X-Request-Id", rq->id);
     cors_headers(rq, r);
     if (rq->etag[0] != '\0') {
@@ -719,6 +724,78 @@ static void serve_row(struct request *rq, const struct cat_table *t)
 
 /* ------------------------------------------------------------ routes */
 
+/* One number from a /proc file: field `field` (1-based, spaces between)
+ * of its first line, or 0. */
+static double proc_field(const char *path, int field)
+{
+    char line[1024];
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    if (got == NULL)
+        return 0;
+    /* /proc/self/stat: the name in parentheses may hold spaces; count
+     * fields after its closing parenthesis, where field 3 begins. */
+    char *p = line;
+    int at = 1;
+    char *paren = strrchr(line, ')');
+    if (paren != NULL && strstr(path, "/stat") != NULL && strstr(path, "statm") == NULL) {
+        p = paren + 2;
+        at = 3;
+    }
+    for (; at < field && *p; p++)
+        if (*p == ' ')
+            at++;
+    return strtod(p, NULL);
+}
+
+static double open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 0;
+    double n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory being read */
+}
+
+/* GET /metrics and /api/v1/metrics: every loop's counters summed, with the
+ * catalog's and the process's figures. Off with LAKEFRONT_METRICS=off:
+ * then these paths do not exist. */
+static void serve_metrics(struct request *rq)
+{
+    struct app *a = rq->w->app;
+    if (!a->cfg.metrics) {
+        respond_error(rq, 404, "NOT_FOUND", "no such endpoint; see /api/v1/tables", NULL, 0, NULL);
+        return;
+    }
+    struct metrics **all = xcalloc((size_t)a->nworkers, sizeof *all);
+    for (int i = 0; i < a->nworkers; i++)
+        all[i] = a->workers[i]->metrics;
+    long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    struct metrics_extra x = {
+        .version = LF_VERSION,
+        .catalog_tables = rq->w->catalog ? (long)rq->w->catalog->ntables : -1,
+        .catalog_refreshed_at =
+            (double)__atomic_load_n(&a->catalog_loaded_ms, __ATOMIC_RELAXED) / 1000.0,
+        .start_time = a->start_time,
+        .cpu_seconds = (proc_field("/proc/self/stat", 14) + proc_field("/proc/self/stat", 15)) /
+                       (double)(ticks > 0 ? ticks : 100),
+        .resident_bytes = proc_field("/proc/self/statm", 2) * (double)(page > 0 ? page : 4096),
+        .open_fds = open_fds(),
+    };
+    struct buf b = BUF_INIT;
+    buf_reserve(&b, 32768);
+    metrics_render(&b, all, a->nworkers, &x);
+    free(all);
+    rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    respond_buf(rq, 200, &b);
+}
+
 /* OPTIONS: with CORS off, the 405 it always was. With CORS on, 204 with
  * Allow; a preflight from an allowed origin (it carries
  * Access-Control-Request-Method) also gets the Access-Control-Allow-*
@@ -778,6 +855,10 @@ static void serve(struct request *rq)
     }
     if (r->kind == ROUTE_HEALTHZ) {
         respond(rq, 200, xstrdup("{\"status\":\"ok\"}"), 15, 0, NULL);
+        return;
+    }
+    if (r->kind == ROUTE_METRICS) {
+        serve_metrics(rq);
         return;
     }
     if (r->kind == ROUTE_READYZ) {
@@ -1071,6 +1152,19 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 
     uint64_t end_us = clock_now_us();
+    if (rq->served) {
+        const struct lookup *lk = &rq->lookup;
+        /* The template of the path asked for (a 405 or 400 on a known path
+         * counts there); "other" for an unknown path. */
+        enum metrics_route route = metrics_route_of(rq->route.kind, rq->route.nparts > 0);
+        metrics_request(w->metrics, route, metrics_method_of(rq->method), rq->status,
+                        end_us - rq->start_us);
+        if (lk->sent_us != 0) {
+            metrics_observe(&w->metrics->queue_wait, lk->sent_us - lk->submit_us);
+            if (lk->done_us >= lk->sent_us)
+                metrics_observe(&w->metrics->db, lk->done_us - lk->sent_us);
+        }
+    }
     if (w->app->cfg.slow_ms > 0 && rq->served &&
         end_us - rq->start_us >= (uint64_t)w->app->cfg.slow_ms * 1000)
         log_slow(rq, end_us);

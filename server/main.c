@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 
 #include "app.h"
@@ -77,6 +78,9 @@ int main(int argc, char **argv)
     int rc = 1, started = 0;
 
     memset(&app, 0, sizeof app);
+    struct timespec started_at;
+    clock_gettime(CLOCK_REALTIME, &started_at);
+    app.start_time = (double)started_at.tv_sec + (double)started_at.tv_nsec / 1e9;
     pthread_mutex_init(&app.lock, NULL);
 
     switch (config_load(&app.cfg, argc, argv, err, sizeof err)) {

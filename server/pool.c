@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "rng.h"
 #include "xalloc.h"
 
@@ -89,6 +90,7 @@ struct pconn {
     struct stmt_slot *stmts; /* one per statement this connection has prepared */
     size_t nstmts, capstmts;
     int nselections;         /* how many of them are column selections */
+    bool started_once;       /* a connection was started here before */
 };
 
 struct pool {
@@ -107,6 +109,8 @@ struct pool {
     size_t qlen, qlimit;
     size_t active;
     int in_done;                  /* inside a lookup's done callback */
+    struct metrics *metrics;      /* the worker's, for database errors */
+    uint64_t reconnects;          /* conn_start after a connection's first */
     uint64_t rng;
 };
 
@@ -281,6 +285,17 @@ static void stmt_doubt(struct pconn *c, const char *name)
     }
 }
 
+/* The same for statement base on every connection of the pool. */
+static void stmt_doubt_all(struct pool *p, const char *base)
+{
+    for (int i = 0; i < p->nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        for (size_t k = 0; k < c->nstmts; k++)
+            if (strcmp(c->stmts[k].base, base) == 0)
+                c->stmts[k].ready = false;
+    }
+}
+
 static bool pool_down(const struct pool *p)
 {
     if (p->nready > 0)
@@ -339,6 +354,9 @@ static void conn_close(struct pconn *c)
 static void conn_start(struct pconn *c, uint64_t now)
 {
     struct pool *p = c->pool;
+    if (c->started_once)
+        p->reconnects++;
+    c->started_once = true;
     const char *kw[16], *vals[16];
     char why[200] = "";
 
@@ -615,6 +633,11 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
     bool stale = strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0;
     if (stale && lk->attempts < 2 && lk->deadline_us > now) {
         stmt_doubt(c, e->stmt);
+        /* A changed result type (0A000) is the table's doing, so every
+         * connection's statement of it is stale: prepare anew everywhere,
+         * or the retry could meet the same error on another connection. */
+        if (strcmp(state, "0A000") == 0)
+            stmt_doubt_all(p, lk->stmt);
         struct logline l;
         if (logline_begin(&l, LOG_INFO, "re-preparing a stale statement", NULL)) {
             logline_str(&l, "table", lk->table->name);
@@ -624,6 +647,7 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
         queue_push(p, lk, true);
         return;
     }
+    metrics_db_error(p->metrics, state);
     enum lookup_status ls = classify(state);
     if (ls == LOOKUP_TABLE_GONE)
         app_catalog_kick(p->app);
@@ -774,9 +798,11 @@ void pool_flush(struct pool *p, uint64_t now)
 
 /* ------------------------------------------------------------ public */
 
-struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit)
+struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
+                      struct metrics *metrics)
 {
     struct pool *p = xcalloc(1, sizeof *p);
+    p->metrics = metrics;
     p->app = app;
     p->epfd = epfd;
     p->depth = app->cfg.pipeline_depth;
@@ -933,6 +959,22 @@ void pool_fail_all(struct pool *p, enum lookup_status st, const char *message)
             abandon(lk);
         fail(p, lk, st, "57P01", message);
     }
+}
+
+void pool_stats(const struct pool *p, struct pool_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < p->nconns; i++) {
+        const struct pconn *c = &p->conns[i];
+        if (c->state == PC_READY && c->count == 0)
+            s->idle++;
+        else if (c->state == PC_READY)
+            s->busy++;
+        else if (c->state == PC_CONNECTING || c->state == PC_SETUP)
+            s->connecting++;
+    }
+    s->queued = p->qlen;
+    s->reconnects = p->reconnects;
 }
 
 size_t pool_active(const struct pool *p)

@@ -32,6 +32,7 @@
 #include "keys.h"
 
 struct app;
+struct metrics;
 struct pool;
 struct pconn;
 
@@ -90,7 +91,17 @@ enum pool_submit_result {
 
 /* A pool of nconns connections registered with epfd. Connecting starts at
  * the first pool_tick. queue_limit bounds the wait queue. */
-struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit);
+struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
+                      struct metrics *metrics);
+
+/* The pool as the metrics see it; loop thread. */
+struct pool_stats {
+    uint64_t idle, busy, connecting; /* connections: ready and empty, ready with lookups
+                                        in flight, on their way (connecting or setting up) */
+    uint64_t queued;                 /* lookups waiting for a connection */
+    uint64_t reconnects;             /* connections started again since the pool began */
+};
+void pool_stats(const struct pool *p, struct pool_stats *s);
 
 /* Closes every connection. Every accepted lookup must have been completed
  * (see pool_fail_all). NULL is fine. */

@@ -136,6 +136,9 @@ static enum route_kind match_path(const char *p, size_t n, struct shape *sh)
         return ROUTE_READYZ;
     if (is(p, n, "api/v1/openapi.json"))
         return ROUTE_OPENAPI;
+    /* Twice: the Databricks Apps proxy lets token callers reach /api/ only. */
+    if (is(p, n, "metrics") || is(p, n, "api/v1/metrics"))
+        return ROUTE_METRICS;
     if (!starts(p, n, "api/v1/tables"))
         return ROUTE_NOT_FOUND;
     p += strlen("api/v1/tables");
@@ -356,6 +359,8 @@ const char *router_template(const struct route *r)
         return "/api/v1/tables/{table}/lookup";
     case ROUTE_OPENAPI:
         return "/api/v1/openapi.json";
+    case ROUTE_METRICS:
+        return "/metrics";
     case ROUTE_NOT_FOUND:
         break;
     }

@@ -31,6 +31,7 @@ enum route_kind {
     ROUTE_ROW,       /* GET /api/v1/tables/{name}/rows/..., keys in parts or params */
     ROUTE_LOOKUP,    /* POST /api/v1/tables/{name}/lookup: a batch, keys in the body */
     ROUTE_OPENAPI,   /* GET /api/v1/openapi.json */
+    ROUTE_METRICS,   /* GET /metrics and /api/v1/metrics (Prometheus) */
 };
 
 enum route_status {

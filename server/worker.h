@@ -21,6 +21,7 @@
 
 struct app;
 struct catalog;
+struct metrics;
 struct pool;
 
 struct worker {
@@ -34,6 +35,7 @@ struct worker {
     struct loop_src mhd_src;  /* SRC_MHD */
     struct MHD_Daemon *mhd;
     struct pool *pool;
+    struct metrics *metrics;  /* this loop's counters (metrics.h); only it writes them */
     struct catalog *catalog;  /* this loop's reference to the current snapshot */
     uint64_t catalog_gen;
     uint64_t rng[2];          /* request ids */

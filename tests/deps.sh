@@ -13,13 +13,13 @@ set -euo pipefail
 # comes with iproute2. deploy/package and tests/package/run need patchelf and
 # binutils (readelf, objdump, strip), and /usr/bin/python3 with jsonschema
 # and yaml to validate the bundle. libyajl-dev reads batch bodies; chromium
-# is the real browser of the CORS test.
+# is the real browser of the CORS test; prometheus brings promtool.
 packages=(
     build-essential cmake pkg-config
     libmicrohttpd-dev libpq-dev libcjson-dev libcurl4-openssl-dev libinih-dev libyajl-dev
     postgresql-15 postgresql-client-15
     curl python3 clang libclang-rt-14-dev wrk nghttp2-client procps iproute2
-    patchelf binutils python3-jsonschema python3-yaml chromium
+    patchelf binutils python3-jsonschema python3-yaml chromium prometheus
 )
 
 # node and npm run tests/openapi/validate.mjs (the OpenAPI validator of

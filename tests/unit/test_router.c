@@ -234,6 +234,9 @@ static void test_method(void)
     /* The batch lookup is POST only. */
     CHECK(ok_kind("POST", "/api/v1/tables/public.orders/lookup", ROUTE_LOOKUP));
     CHECK(ok_kind("GET", "/api/v1/openapi.json", ROUTE_OPENAPI));
+    CHECK(ok_kind("GET", "/metrics", ROUTE_METRICS));
+    CHECK(ok_kind("GET", "/api/v1/metrics", ROUTE_METRICS));
+    CHECK(not_found("GET", "/metricsx"));
     CHECK(not_found("GET", "/api/v1/openapi.jsonx"));
     CHECK(method_not_allowed("POST", "/api/v1/openapi.json"));
     CHECK(ok_kind("POST", "/api/v1/tables/public.orders/lookup?select=a", ROUTE_LOOKUP));
