@@ -388,7 +388,10 @@ static void submit(struct request *rq)
     struct buf d = BUF_INIT;
     switch (pool_submit(rq->w->pool, &rq->lookup, clock_now_us())) {
     case POOL_ACCEPTED:
-        if (!rq->suspended) {
+        /* The pool answers later, never inside pool_submit; were it ever to
+         * (rq->response already made), suspending now would strand the
+         * answer. */
+        if (!rq->suspended && rq->response == NULL) {
             rq->suspended = true;
             MHD_suspend_connection(rq->conn);
         }

@@ -91,6 +91,7 @@ struct pconn {
     size_t nstmts, capstmts;
     int nselections;         /* how many of them are column selections */
     bool started_once;       /* a connection was started here before */
+    bool send_failed;        /* pool_submit could not send: pool_tick fails it */
 };
 
 struct pool {
@@ -543,7 +544,7 @@ static struct pconn *pick(struct pool *p)
     struct pconn *best = NULL;
     for (int i = 0; i < p->nconns; i++) {
         struct pconn *c = &p->conns[i];
-        if (c->state != PC_READY || c->count >= c->cap)
+        if (c->state != PC_READY || c->count >= c->cap || c->send_failed)
             continue;
         /* Keep filling the batch this turn has begun: one Sync, one write
          * and one wakeup of a Postgres backend serve them all, where
@@ -873,13 +874,27 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
     if (c != NULL && send_lookup(c, lk))
         return POOL_ACCEPTED;
     queue_push(p, lk, false);
+    /* The connection broke under the send. Failing it here could complete
+     * lk (when no connection is left, queued lookups are answered at once)
+     * inside pool_submit, before the caller has suspended its request for
+     * the answer; the answer would then never be sent. The next pool_tick
+     * fails it instead, and pool_timeout_ms makes that immediate. */
     if (c != NULL)
-        conn_fail(c, PQerrorMessage(c->pg), now);
+        c->send_failed = true;
     return POOL_ACCEPTED;
 }
 
 void pool_tick(struct pool *p, uint64_t now)
 {
+    for (int i = 0; i < p->nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        if (c->send_failed) {
+            c->send_failed = false;
+            if (c->state == PC_READY)
+                conn_fail(c, c->pg ? PQerrorMessage(c->pg) : "the connection broke", now);
+        }
+    }
+
     /* A credential appeared after there was none: connect now rather than
      * at the next retry. */
     uint64_t gen = __atomic_load_n(&p->app->creds_gen, __ATOMIC_ACQUIRE);
@@ -932,6 +947,9 @@ void pool_tick(struct pool *p, uint64_t now)
 
 int pool_timeout_ms(const struct pool *p, uint64_t now)
 {
+    for (int i = 0; i < p->nconns; i++)
+        if (p->conns[i].send_failed)
+            return 0; /* pool_tick fails it */
     /* Lookups waiting while a connection has room: dispatch them now. */
     for (int i = 0; p->qhead != NULL && i < p->nconns; i++)
         if (p->conns[i].state == PC_READY && p->conns[i].count < p->conns[i].cap)
