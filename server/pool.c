@@ -932,9 +932,11 @@ void pool_tick(struct pool *p, uint64_t now)
                 conn_fail(c, "timed out connecting to the database", now);
             break;
         case PC_READY:
-            /* Recycle an idle connection past its lifetime, one per turn so
-             * capacity never drops to zero at once. */
-            if (now >= c->expires && c->count == 0) {
+            /* Recycle an idle connection past its lifetime, and only while
+             * another one is ready: a new login can fail (a credential
+             * rotated that very moment), and the ready one keeps serving
+             * meanwhile instead of the pool counting as down. */
+            if (now >= c->expires && c->count == 0 && (p->nready > 1 || p->nconns == 1)) {
                 conn_close(c);
                 conn_start(c, now);
                 i = p->nconns;
