@@ -973,37 +973,44 @@ static void ok_response(struct jw *w, const char *description, const char *schem
     jw_end(w);
 }
 
+/* Opens the GET operation of a fixed path, up to and including its
+ * "responses" object; get_close closes all three. */
+static void get_open(struct jw *w, const char *path, const char *tag, const char *summary,
+                     const char *operation_id)
+{
+    char tags[64];
+    snprintf(tags, sizeof tags, "\"tags\":[\"%s\"]", tag);
+    jw_kobj(w, path);
+    jw_kobj(w, "get");
+    jw_raw(w, tags);
+    jw_kstr(w, "summary", summary);
+    jw_kstr(w, "operationId", operation_id);
+}
+
+static void get_close(struct jw *w)
+{
+    jw_end(w); /* responses */
+    jw_end(w); /* get */
+    jw_end(w); /* the path */
+}
+
 static void fixed_paths(struct jw *w, const struct catalog *c)
 {
-    jw_kobj(w, "/healthz");
-    jw_kobj(w, "get");
-    jw_raw(w, "\"tags\":[\"health\"]");
-    jw_kstr(w, "summary", "Liveness: 200 while the process runs");
-    jw_kstr(w, "operationId", "getHealthz");
+    get_open(w, "/healthz", "health", "Liveness: 200 while the process runs", "getHealthz");
     jw_kobj(w, "responses");
     ok_response(w, "Alive: {\"status\":\"ok\"}", "Status");
-    jw_end(w);
-    jw_end(w);
-    jw_end(w);
+    get_close(w);
 
-    jw_kobj(w, "/readyz");
-    jw_kobj(w, "get");
-    jw_raw(w, "\"tags\":[\"health\"]");
-    jw_kstr(w, "summary", "Readiness: 200 once the catalog is loaded and a database "
-                          "connection works");
-    jw_kstr(w, "operationId", "getReadyz");
+    get_open(w, "/readyz", "health",
+             "Readiness: 200 once the catalog is loaded and a database connection works",
+             "getReadyz");
     jw_kobj(w, "responses");
     ok_response(w, "Ready: {\"status\":\"ready\"}", "Status");
     jw_kref(w, "503", "responses", "Unavailable");
-    jw_end(w);
-    jw_end(w);
-    jw_end(w);
+    get_close(w);
 
-    jw_kobj(w, "/api/v1/openapi.json");
-    jw_kobj(w, "get");
-    jw_raw(w, "\"tags\":[\"catalog\"]");
-    jw_kstr(w, "summary", "This document, for the catalog as it is now");
-    jw_kstr(w, "operationId", "getOpenApiDocument");
+    get_open(w, "/api/v1/openapi.json", "catalog", "This document, for the catalog as it is now",
+             "getOpenApiDocument");
     jw_kobj(w, "responses");
     jw_kobj(w, "200");
     jw_kstr(w, "description", "An OpenAPI 3.1 document.");
@@ -1013,29 +1020,19 @@ static void fixed_paths(struct jw *w, const struct catalog *c)
     jw_raw(w, "\"content\":{\"application/json\":{\"schema\":{\"type\":\"object\"}}}");
     jw_end(w);
     jw_kref(w, "503", "responses", "Unavailable");
-    jw_end(w);
-    jw_end(w);
-    jw_end(w);
+    get_close(w);
 
-    jw_kobj(w, "/api/v1/tables");
-    jw_kobj(w, "get");
-    jw_raw(w, "\"tags\":[\"catalog\"]");
-    jw_kstr(w, "summary", "The served tables, their columns and primary keys");
-    jw_kstr(w, "operationId", "listTables");
+    get_open(w, "/api/v1/tables", "catalog", "The served tables, their columns and primary keys",
+             "listTables");
     jw_kobj(w, "responses");
     ok_response(w, "Every served table, sorted by name.", "TableList");
     jw_kref(w, "503", "responses", "Unavailable");
-    jw_end(w);
-    jw_end(w);
-    jw_end(w);
+    get_close(w);
 
     /* One templated path for the metadata: its answer has the same shape
      * for every table, and the enum tells a client the names. */
-    jw_kobj(w, "/api/v1/tables/{name}");
-    jw_kobj(w, "get");
-    jw_raw(w, "\"tags\":[\"catalog\"]");
-    jw_kstr(w, "summary", "One served table: its columns and primary key");
-    jw_kstr(w, "operationId", "getTable");
+    get_open(w, "/api/v1/tables/{name}", "catalog", "One served table: its columns and primary key",
+             "getTable");
     jw_karr(w, "parameters");
     jw_obj(w);
     jw_kstr(w, "name", "name");
@@ -1057,9 +1054,7 @@ static void fixed_paths(struct jw *w, const struct catalog *c)
     ok_response(w, "The table.", "Table");
     jw_kref(w, "404", "responses", "NotFound");
     jw_kref(w, "503", "responses", "Unavailable");
-    jw_end(w);
-    jw_end(w);
-    jw_end(w);
+    get_close(w);
 }
 
 /* An error response whose body is the Error schema. */
