@@ -667,6 +667,30 @@ static void table_tags(struct jw *w, const struct tinfo *ti)
     jw_end_arr(w);
 }
 
+/* "NNN": {"$ref": "#/components/responses/..."} for each status of the
+ * 0-terminated list, from the error responses in components. */
+static void status_refs(struct jw *w, const int *codes)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {
+        {304, "NotModified"},     {400, "BadRequest"},
+        {404, "NotFound"},        {413, "PayloadTooLarge"},
+        {415, "UnsupportedMediaType"}, {502, "BadGateway"},
+        {503, "Unavailable"},     {504, "Timeout"},
+    };
+    for (; *codes; codes++) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            if (names[i].code != *codes)
+                continue;
+            char k[8];
+            snprintf(k, sizeof k, "%d", *codes);
+            jw_kref(w, k, "responses", names[i].name);
+        }
+    }
+}
+
 /* The responses of a GET of one row. */
 static void row_get_responses(struct jw *w, const struct tinfo *ti)
 {
@@ -686,12 +710,7 @@ static void row_get_responses(struct jw *w, const struct tinfo *ti)
     jw_end(w);
     jw_end(w);
     jw_end(w);
-    jw_kref(w, "304", "responses", "NotModified");
-    jw_kref(w, "400", "responses", "BadRequest");
-    jw_kref(w, "404", "responses", "NotFound");
-    jw_kref(w, "502", "responses", "BadGateway");
-    jw_kref(w, "503", "responses", "Unavailable");
-    jw_kref(w, "504", "responses", "Timeout");
+    status_refs(w, (const int[]){304, 400, 404, 502, 503, 504, 0});
     jw_end(w);
 }
 
@@ -908,13 +927,7 @@ static void lookup_path(struct jw *w, const struct tinfo *ti)
     jw_end(w);
     jw_end(w);
     jw_end(w);
-    jw_kref(w, "400", "responses", "BadRequest");
-    jw_kref(w, "404", "responses", "NotFound");
-    jw_kref(w, "413", "responses", "PayloadTooLarge");
-    jw_kref(w, "415", "responses", "UnsupportedMediaType");
-    jw_kref(w, "502", "responses", "BadGateway");
-    jw_kref(w, "503", "responses", "Unavailable");
-    jw_kref(w, "504", "responses", "Timeout");
+    status_refs(w, (const int[]){400, 404, 413, 415, 502, 503, 504, 0});
     jw_end(w);
 
     jw_end(w);
