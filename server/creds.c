@@ -68,8 +68,16 @@ static void static_destroy(struct creds_provider *p)
     free(sp);
 }
 
+static void static_info(struct creds_provider *p, struct creds_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->source = p->name;
+    out->last_refresh_ok = -1; /* a static login is never renewed */
+}
+
 static const struct creds_provider_ops static_ops = {static_acquire, static_state,
-                                                     static_login_failed, static_destroy};
+                                                     static_login_failed, static_destroy,
+                                                     static_info};
 
 struct creds_provider *creds_static_new(void)
 {

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct creds {
     int refs;       /* atomic; owned by the provider */
@@ -23,6 +24,20 @@ struct creds {
 };
 
 struct creds_provider;
+
+/* What a provider can say about its credential, for /api/v1/status, the
+ * metrics and `lakefront check`: never the secret. */
+struct creds_info {
+    const char *source;        /* the provider's name: "password" or "databricks" */
+    char identity[160];        /* where the workspace identity came from ("" for password) */
+    char target[200];          /* "endpoint <path>" or "instance <name>" ("" for password) */
+    double expires_at;         /* Unix s when the current credential expires; 0: never/none */
+    double last_refresh_at;    /* Unix s of the last renewal attempt's end; 0: none yet */
+    int last_refresh_ok;       /* 1 succeeded, 0 failed, -1 none yet */
+    char last_error[300];      /* why the last renewal failed ("" when it did not) */
+    uint64_t refresh_ok;       /* renewals that succeeded since start */
+    uint64_t refresh_failed;   /* renewals that failed since start */
+};
 
 enum creds_state {
     CREDS_OK = 0,  /* a credential is available */
@@ -39,6 +54,9 @@ struct creds_provider_ops {
     /* A login with `used` failed with SQLSTATE 28P01: refresh soon. */
     void (*login_failed)(struct creds_provider *p, const struct creds *used);
     void (*destroy)(struct creds_provider *p);
+    /* Fills *out (every field). Any thread; takes the provider's lock
+     * briefly, so not for the request path's every request. */
+    void (*info)(struct creds_provider *p, struct creds_info *out);
 };
 
 struct creds_provider {
@@ -67,6 +85,11 @@ static inline enum creds_state creds_state(struct creds_provider *p)
 static inline void creds_login_failed(struct creds_provider *p, const struct creds *used)
 {
     p->ops->login_failed(p, used);
+}
+
+static inline void creds_info(struct creds_provider *p, struct creds_info *out)
+{
+    p->ops->info(p, out);
 }
 
 /* Takes ownership of user and password (may be NULL); returns refs = 1. */

@@ -40,6 +40,10 @@ struct oauth {
     int64_t issued;          /* when current arrived (Unix s) */
     int64_t expires;         /* when current expires (Unix s) */
     char last_error[300];
+    int64_t last_refresh_at; /* when the last renewal ended (Unix s); 0: none yet */
+    int last_refresh_ok;     /* -1 none yet, 0 failed, 1 succeeded */
+    uint64_t refresh_ok, refresh_failed;
+    bool threaded;           /* the refresh thread runs (not oauth_fetch_once) */
 
     /* Refresh thread only. */
     CURL *curl;
@@ -358,6 +362,9 @@ static int renew(struct oauth *o, bool need_db, char *err, size_t errlen)
      * the one just done. */
     o->kick = false;
     o->failing = false;
+    o->last_refresh_at = now;
+    o->last_refresh_ok = 1;
+    o->refresh_ok++;
     pthread_mutex_unlock(&o->lock);
     creds_unref(old);
     if (old == NULL && o->base.on_available != NULL)
@@ -437,6 +444,9 @@ static void *oauth_main(void *arg)
         }
         o->failures++;
         o->failing = true;
+        o->last_refresh_at = now_s();
+        o->last_refresh_ok = 0;
+        o->refresh_failed++;
         int64_t d = RETRY_MIN_S;
         for (unsigned i = 1; i < o->failures && d < RETRY_MAX_S; i++)
             d *= 2;
@@ -500,14 +510,36 @@ static void oauth_login_failed(struct creds_provider *p, const struct creds *use
     pthread_mutex_unlock(&o->lock);
 }
 
+static void oauth_info(struct creds_provider *p, struct creds_info *out)
+{
+    struct oauth *o = (struct oauth *)p;
+    memset(out, 0, sizeof *out);
+    out->source = p->name;
+    snprintf(out->identity, sizeof out->identity, "%s", o->cfg.source);
+    if (o->cfg.endpoint != NULL)
+        snprintf(out->target, sizeof out->target, "endpoint %s", o->cfg.endpoint);
+    else
+        snprintf(out->target, sizeof out->target, "instance %s", o->cfg.instance);
+    pthread_mutex_lock(&o->lock);
+    out->expires_at = o->current != NULL ? (double)o->expires : 0;
+    out->last_refresh_at = (double)o->last_refresh_at;
+    out->last_refresh_ok = o->last_refresh_ok;
+    snprintf(out->last_error, sizeof out->last_error, "%s", o->last_error);
+    out->refresh_ok = o->refresh_ok;
+    out->refresh_failed = o->refresh_failed;
+    pthread_mutex_unlock(&o->lock);
+}
+
 static void oauth_destroy(struct creds_provider *p)
 {
     struct oauth *o = (struct oauth *)p;
-    pthread_mutex_lock(&o->lock);
-    __atomic_store_n(&o->stop, true, __ATOMIC_RELAXED);
-    pthread_cond_signal(&o->cond);
-    pthread_mutex_unlock(&o->lock);
-    pthread_join(o->thread, NULL);
+    if (o->threaded) {
+        pthread_mutex_lock(&o->lock);
+        __atomic_store_n(&o->stop, true, __ATOMIC_RELAXED);
+        pthread_cond_signal(&o->cond);
+        pthread_mutex_unlock(&o->lock);
+        pthread_join(o->thread, NULL);
+    }
     creds_unref(o->current);
     tokenparse_wipe(&o->ws);
     free(o->token_url);
@@ -520,33 +552,72 @@ static void oauth_destroy(struct creds_provider *p)
 }
 
 static const struct creds_provider_ops oauth_ops = {oauth_acquire, oauth_state,
-                                                    oauth_login_failed, oauth_destroy};
+                                                    oauth_login_failed, oauth_destroy,
+                                                    oauth_info};
 
-struct creds_provider *oauth_provider_new(struct dbx_settings *s, void (*on_available)(void *),
-                                          void *arg, char *err, size_t errlen)
+/* A provider with everything but its thread; NULL when libcurl cannot
+ * start. Takes ownership of *s. */
+static struct oauth *oauth_alloc(struct dbx_settings *s)
 {
     struct oauth *o = xcalloc(1, sizeof *o);
     o->base.ops = &oauth_ops;
     o->base.name = "databricks";
-    o->base.on_available = on_available;
-    o->base.on_available_arg = arg;
     o->cfg = *s;
     memset(s, 0, sizeof *s);
     o->rng = (uint64_t)now_s() ^ (uint64_t)(uintptr_t)o;
+    o->last_refresh_ok = -1;
     pthread_mutex_init(&o->lock, NULL);
     /* CLOCK_REALTIME (the default): deadlines here are token expiry times,
      * which are wall-clock times. */
     pthread_cond_init(&o->cond, NULL);
     o->curl = curl_easy_init();
-    if (o->curl == NULL || pthread_create(&o->thread, NULL, oauth_main, o) != 0) {
-        snprintf(err, errlen, "cannot start the credential thread");
-        curl_easy_cleanup(o->curl);
-        dbxconf_free(&o->cfg);
-        pthread_cond_destroy(&o->cond);
-        pthread_mutex_destroy(&o->lock);
-        free(o);
+    if (o->curl == NULL) {
+        oauth_destroy(&o->base);
         return NULL;
     }
+    return o;
+}
+
+struct creds *oauth_fetch_once(struct dbx_settings *s, struct creds_info *info, char *err,
+                               size_t errlen)
+{
+    struct oauth *o = oauth_alloc(s);
+    if (o == NULL) {
+        snprintf(err, errlen, "cannot start libcurl");
+        return NULL;
+    }
+    struct creds *c = NULL;
+    if (renew(o, true, err, errlen) == 0) {
+        c = o->current;
+        creds_ref(c);
+    } else {
+        o->last_refresh_at = now_s();
+        o->last_refresh_ok = 0;
+        o->refresh_failed++;
+        snprintf(o->last_error, sizeof o->last_error, "%s", err);
+    }
+    if (info != NULL)
+        oauth_info(&o->base, info);
+    oauth_destroy(&o->base);
+    return c;
+}
+
+struct creds_provider *oauth_provider_new(struct dbx_settings *s, void (*on_available)(void *),
+                                          void *arg, char *err, size_t errlen)
+{
+    struct oauth *o = oauth_alloc(s);
+    if (o == NULL) {
+        snprintf(err, errlen, "cannot start libcurl");
+        return NULL;
+    }
+    o->base.on_available = on_available;
+    o->base.on_available_arg = arg;
+    if (pthread_create(&o->thread, NULL, oauth_main, o) != 0) {
+        snprintf(err, errlen, "cannot start the credential thread");
+        oauth_destroy(&o->base);
+        return NULL;
+    }
+    o->threaded = true;
     struct logline l;
     if (logline_begin(&l, LOG_INFO, "using Databricks credentials", NULL)) {
         logline_str(&l, "host", o->cfg.host);

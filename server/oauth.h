@@ -40,4 +40,13 @@
 struct creds_provider *oauth_provider_new(struct dbx_settings *s, void (*on_available)(void *),
                                           void *arg, char *err, size_t errlen);
 
+/* For `lakefront check`: obtains one database credential now, on the
+ * calling thread, through the same calls and checks as the refresh thread,
+ * and returns it with a reference for the caller; NULL with err filled (no
+ * secret) when any step fails. info (may be NULL) is filled as the provider
+ * would describe itself after that attempt. Takes ownership of *s (zeroed).
+ * Blocking: never call it from a worker. */
+struct creds *oauth_fetch_once(struct dbx_settings *s, struct creds_info *info, char *err,
+                               size_t errlen);
+
 #endif
