@@ -30,7 +30,7 @@ static const char catalog_sql[] =
     "       a.atttypid, NOT a.attnotnull,"
     "       (SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
     "         WHERE k.attnum = a.attnum),"
-    "       format_type(a.atttypid, NULL)"
+    "       format_type(a.atttypid, -1)"
     "  FROM pg_index i"
     "  JOIN pg_class c ON c.oid = i.indrelid"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace"

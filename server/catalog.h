@@ -21,7 +21,8 @@
 struct cat_column {
     char *name;
     char *type;    /* format_type(): "bigint", "character varying(20)", "text[]" */
-    char *basetype; /* the same without the modifier: "character varying" */
+    char *basetype; /* the type with no modifier at all: "character varying", "bpchar"
+                       (not "character", which means char(1)) */
     unsigned oid;  /* type OID */
     int nullable;
     int keypos;    /* 1-based place in the primary key, 0 if not a key column */

@@ -221,6 +221,14 @@ INSERT INTO lf_test.keys_varchar VALUES ('abcde', 1), ('ab', 2);
 CREATE TABLE lf_test.keys_money (k numeric(10, 2) PRIMARY KEY, v integer);
 INSERT INTO lf_test.keys_money VALUES (1.25, 1), (1.00, 2);
 
+-- char(n) and bit(n): written without a length, both types mean length 1,
+-- so a cast to "character" or "bit" would cut 'abc' to 'a'.
+CREATE TABLE lf_test.keys_bpchar (k char(5) PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_bpchar VALUES ('a', 1), ('abc', 2);
+
+CREATE TABLE lf_test.keys_bit (k bit(4) PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_bit VALUES (B'1000', 1), (B'1011', 2);
+
 -- Column selection: names that need quoting, a comma inside a name, and a
 -- key column called "select" (then ?select= is the key, not a selection).
 CREATE TABLE lf_test.odd_columns (

@@ -139,6 +139,13 @@ def test_values_are_not_truncated_or_rounded_to_the_column_type(t):
     r = lookup("lf_test.keys_money", {"keys": [1.25, 1.254, "1.250", 1]})
     t.eq([row and row["v"] for row in r.json["rows"]], [1, None, 1, 2],
          "numeric(10,2): 1.254 is not rounded to 1.25")
+    # Without a length, "character" and "bit" mean length 1: the cast must
+    # not turn 'abc' into 'a' (a wrong row) or '1011' into '1' (a miss).
+    r = lookup("lf_test.keys_bpchar", {"keys": ["abc", "a", "abd", "abc  "]})
+    t.eq([row and row["v"] for row in r.json["rows"]], [2, 1, None, 2],
+         "char(5): 'abc' is not cut to 'a'; trailing blanks do not count, as in char comparison")
+    r = lookup("lf_test.keys_bit", {"keys": ["1011", "1000", "1", "10110"]})
+    t.eq([row and row["v"] for row in r.json["rows"]], [2, 1, None, None], "bit(4)")
 
 
 def test_text_keys_with_quotes_braces_and_backslashes(t):
