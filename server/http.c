@@ -354,9 +354,9 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
 
     switch (st) {
     case LOOKUP_OK:
-        if (PQntuples(res) > 0) {
+        if (lk->row >= 0) {
             struct buf b = BUF_INIT;
-            row_json(&b, res, 0, 0);
+            row_json(&b, res, lk->row, lk->col0);
             respond_row(rq, &b);
             break;
         }
@@ -485,19 +485,6 @@ static int read_select(struct request *rq, const struct cat_table *t, const char
 
 /* ------------------------------------------------------------ batches */
 
-/* Appends v to an array literal: always quoted, so that NULL, braces,
- * commas and spaces are plain text; backslash and quote escaped. */
-static void array_elem(struct buf *b, const char *v)
-{
-    buf_putc(b, '"');
-    for (; *v; v++) {
-        if (*v == '"' || *v == '\\')
-            buf_putc(b, '\\');
-        buf_putc(b, *v);
-    }
-    buf_putc(b, '"');
-}
-
 /* Sends keys [lo, hi) of the batch: one text[] literal per key column. */
 static void submit_batch(struct request *rq, size_t lo, size_t hi)
 {
@@ -510,7 +497,7 @@ static void submit_batch(struct request *rq, size_t lo, size_t hi)
         for (size_t i = lo; i < hi; i++) {
             if (i > lo)
                 buf_putc(&rq->params, ',');
-            array_elem(&rq->params, batchparse_value(rq->bp, i, k));
+            keys_array_elem(&rq->params, batchparse_value(rq->bp, i, k));
         }
         buf_putc(&rq->params, '}');
         buf_putc(&rq->params, '\0'); /* each literal ends in its own NUL */
@@ -522,6 +509,8 @@ static void submit_batch(struct request *rq, size_t lo, size_t hi)
     rq->lookup.sql = rq->sel.n ? rq->sel_sql.data : t->batch_sql;
     rq->lookup.selection = rq->sel.n > 0;
     rq->lookup.nparams = (int)t->nkeys;
+    rq->lookup.merge_stmt = NULL;
+    rq->lookup.merge_sql = NULL;
     submit(rq);
 }
 
@@ -720,6 +709,11 @@ static void serve_row(struct request *rq, const struct cat_table *t)
     rq->lookup.sql = rq->sel.n ? rq->sel_sql.data : t->sql;
     rq->lookup.selection = rq->sel.n > 0;
     rq->lookup.nparams = (int)t->nkeys;
+    /* A whole-row lookup may share one execution of the table's batch
+     * statement with others of this turn (pool.h); a selection goes alone,
+     * its batch form being one more statement per selection. */
+    rq->lookup.merge_stmt = rq->sel.n ? NULL : t->batch_stmt;
+    rq->lookup.merge_sql = rq->sel.n ? NULL : t->batch_sql;
     rq->lookup.done = lookup_done;
     buf_free(&d);
     submit(rq);

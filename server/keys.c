@@ -232,3 +232,14 @@ fail:
     buf_free(&msg);
     return -1;
 }
+
+void keys_array_elem(struct buf *b, const char *v)
+{
+    buf_putc(b, '"');
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            buf_putc(b, '\\');
+        buf_putc(b, *v);
+    }
+    buf_putc(b, '"');
+}

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "router.h"
 
 #define KEYS_MAX 32 /* Postgres' INDEX_MAX_KEYS */
@@ -47,5 +48,11 @@ int keys_bind(const struct key_col *cols, size_t ncols, const struct route *r,
  * syntax and range; other types are left to Postgres). Returns 0, or -1
  * with a sentence in err (errlen bytes, always NUL-terminated). */
 int keys_check_value(const struct key_col *col, const char *v, char *err, size_t errlen);
+
+/* Appends v as one element of a Postgres array literal ("{a,b}"): always
+ * quoted, so that NULL, braces, commas and blanks stay plain text, with
+ * backslash and double quote escaped. The batch statements take their keys
+ * as text[] built this way. */
+void keys_array_elem(struct buf *b, const char *v);
 
 #endif

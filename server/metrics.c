@@ -120,6 +120,12 @@ void metrics_db_error(struct metrics *m, const char *sqlstate)
     bump(&m->db_errors[i], 1);
 }
 
+void metrics_merged(struct metrics *m, unsigned lookups)
+{
+    bump(&m->merged_statements, 1);
+    bump(&m->merged_lookups, lookups);
+}
+
 void metrics_set(uint64_t *gauge, uint64_t value)
 {
     __atomic_store_n(gauge, value, __ATOMIC_RELAXED);
@@ -225,6 +231,16 @@ void metrics_render(struct buf *b, struct metrics *const *all, int n, const stru
             buf_printf(b, "lakefront_db_errors_total{sqlstate=\"%s\"} %llu\n",
                        c < METRICS_NCLASSES - 1 ? classes[c] : "other", (unsigned long long)v);
     }
+
+    header(b, "lakefront_db_merged_statements_total", "counter",
+           "Executions of a table's batch statement that answered single-row lookups "
+           "arriving together.");
+    buf_printf(b, "lakefront_db_merged_statements_total %llu\n",
+               (unsigned long long)SUM(merged_statements));
+    header(b, "lakefront_db_merged_lookups_total", "counter",
+           "Single-row lookups answered by a merged statement.");
+    buf_printf(b, "lakefront_db_merged_lookups_total %llu\n",
+               (unsigned long long)SUM(merged_lookups));
 
     header(b, "lakefront_catalog_tables", "gauge", "Tables served.");
     buf_printf(b, "lakefront_catalog_tables %ld\n", x->catalog_tables < 0 ? 0 : x->catalog_tables);

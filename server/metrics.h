@@ -60,6 +60,8 @@ struct metrics {
     struct metrics_hist queue_wait;
     struct metrics_hist db;
     uint64_t db_errors[METRICS_NCLASSES];
+    uint64_t merged_statements; /* merged executions of a batch statement (pool.c) */
+    uint64_t merged_lookups;    /* single-row lookups they answered */
     /* Published by the owner every loop turn from its pool. */
     uint64_t db_reconnects;
     uint64_t conns_idle, conns_busy, conns_connecting;
@@ -89,6 +91,8 @@ void metrics_request(struct metrics *m, enum metrics_route route, enum metrics_m
 void metrics_observe(struct metrics_hist *h, uint64_t us);
 void metrics_db_error(struct metrics *m, const char *sqlstate);
 void metrics_set(uint64_t *gauge, uint64_t value);
+/* One merged statement answered `lookups` single-row lookups. */
+void metrics_merged(struct metrics *m, unsigned lookups);
 
 /* The whole exposition: the n workers' metrics summed, and x. Any thread. */
 void metrics_render(struct buf *out, struct metrics *const *all, int n,

@@ -18,6 +18,19 @@
  * in one lookup of a batch (a key Postgres rejects) makes Postgres skip the
  * rest of the batch (PGRES_PIPELINE_ABORTED); those lookups are sent again
  * in the next batch, at no cost to their retry budget.
+ *
+ * Merging. A single-row lookup that names its table's batch statement
+ * (merge_stmt) is not encoded when it is dispatched but held on its
+ * connection until pool_flush. There the held lookups of one table become
+ * one execution of the batch statement, its keys in text[] parameters, and
+ * one ring entry whose lookups are chained through gnext. Postgres then
+ * plans and runs one statement and sends one result for many lookups; in a
+ * pipeline this costs it a fraction of as many single executions
+ * (tests/load/README.md). Nothing waits for company: a turn that dispatched
+ * one lookup of a table sends it as it always was, and the turn ends when
+ * the loop has read what the sockets had. A merged statement that fails for
+ * a reason that may lie with one key (a value Postgres refuses) costs
+ * nothing: each of its lookups is sent again alone and gets its own answer.
  */
 #include "pool.h"
 
@@ -43,7 +56,10 @@ enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
 #define BATCH_MAX 16
 
 struct inflight {
-    struct lookup *lk;  /* NULL once the lookup has been completed (deadline) */
+    struct lookup *lk;  /* NULL once the lookup has been completed (deadline); for a
+                           merged statement the first of its chain (gnext) */
+    bool merged;        /* the batch statement for the chain, one row per lookup */
+    int nrows;          /* merged: the rows its result must have */
     unsigned char pre;  /* results still expected before the query's */
     char stmt[40];      /* the statement it runs (the lookup may be gone) */
     char pre_state[6];  /* SQLSTATE of a failed step before the query */
@@ -86,6 +102,10 @@ struct pconn {
 
     struct inflight *ring;
     size_t head, count, cap;
+    struct lookup **held;    /* dispatched this turn, to be merged: pool_flush sends
+                                them; NULL slots were taken back */
+    size_t nheld;            /* count + nheld <= cap */
+    struct buf keys;         /* the text[] literals of the merged statement being sent */
 
     struct stmt_slot *stmts; /* one per statement this connection has prepared */
     size_t nstmts, capstmts;
@@ -217,10 +237,17 @@ static void queue_push(struct pool *p, struct lookup *lk, bool front)
 static void abandon(struct lookup *lk)
 {
     struct pconn *c = lk->conn;
+    for (size_t i = 0; i < c->nheld; i++)
+        if (c->held[i] == lk)
+            c->held[i] = NULL;
     for (size_t i = 0; i < c->count; i++) {
         struct inflight *e = &c->ring[(c->head + i) % c->cap];
-        if (e->lk == lk)
-            e->lk = NULL;
+        for (struct lookup **pp = &e->lk; *pp != NULL; pp = &(*pp)->gnext)
+            if (*pp == lk) {
+                *pp = lk->gnext;
+                lk->gnext = NULL;
+                return;
+            }
     }
 }
 
@@ -479,19 +506,27 @@ static void conn_fail(struct pconn *c, const char *why, uint64_t now)
         logline_end(&l);
     }
 
+    /* Held lookups never left: they go back to the queue as they are. */
+    for (size_t i = c->nheld; i-- > 0;)
+        if (c->held[i] != NULL) {
+            c->held[i]->conn = NULL;
+            queue_push(p, c->held[i], true);
+        }
+    c->nheld = 0;
     while (c->count > 0) {
         struct inflight *e = &c->ring[c->head];
         c->head = (c->head + 1) % c->cap;
         c->count--;
-        struct lookup *lk = e->lk;
-        if (lk == NULL)
-            continue;
-        lk->conn = NULL;
-        if (lk->attempts < 2 && !p->stopped && lk->deadline_us > now) {
-            queue_push(p, lk, true);
-        } else {
-            fail(p, lk, LOOKUP_UNAVAILABLE, "08006", msg);
+        for (struct lookup *lk = e->lk, *next; lk != NULL; lk = next) {
+            next = lk->gnext;
+            lk->gnext = NULL;
+            lk->conn = NULL;
+            if (lk->attempts < 2 && !p->stopped && lk->deadline_us > now)
+                queue_push(p, lk, true);
+            else
+                fail(p, lk, LOOKUP_UNAVAILABLE, "08006", msg);
         }
+        e->lk = NULL;
     }
     /* Nothing can serve: do not make waiting lookups sit out their deadline. */
     if (pool_down(p))
@@ -501,40 +536,132 @@ static void conn_fail(struct pconn *c, const char *why, uint64_t now)
 
 /* ------------------------------------------------------------ sending */
 
-static bool send_lookup(struct pconn *c, struct lookup *lk)
+/* Encodes one execution of statement base (sql, nparams values) into the
+ * next ring entry, preparing it first on this connection when needed. The
+ * entry is the caller's to fill in; false when libpq could not queue it. */
+static bool send_statement(struct pconn *c, const char *base, const char *sql, bool selection,
+                           int nparams, const char *const *values)
 {
     struct inflight *e = &c->ring[(c->head + c->count) % c->cap];
     memset(e, 0, sizeof *e);
 
-    struct stmt_slot *st = stmt_slot(c, lk->stmt, lk->selection);
-    if (st == NULL) {
+    struct stmt_slot *st = stmt_slot(c, base, selection);
+    if (st == NULL)
         /* Parsed and planned for this one execution: a client that asks
          * for ever new selections costs time, not memory. */
-        if (!PQsendQueryParams(c->pg, lk->sql, lk->nparams, NULL, lk->values, NULL, NULL, 0))
-            return false;
-    } else if (!st->ready) {
+        return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    if (!st->ready) {
         /* Parameter types are left to Postgres: it infers each from its key
          * column, so a key travels as text and is parsed by the column's
          * own input function. */
         st->gen++;
         stmt_name(e->stmt, sizeof e->stmt, st);
-        if (!PQsendPrepare(c->pg, e->stmt, lk->sql, lk->nparams, NULL))
+        if (!PQsendPrepare(c->pg, e->stmt, sql, nparams, NULL))
             return false;
         st->ready = true;
         e->pre++;
     } else {
         stmt_name(e->stmt, sizeof e->stmt, st);
     }
-    if (st != NULL && !PQsendQueryPrepared(c->pg, e->stmt, lk->nparams, lk->values, NULL, NULL, 0))
-        return false;
-    /* No Sync yet: pool_flush closes the turn's batch with one. */
+    return PQsendQueryPrepared(c->pg, e->stmt, nparams, values, NULL, NULL, 0);
+}
+
+/* The ring entry just encoded now answers lk and the chain behind it. No
+ * Sync yet: pool_flush closes the turn's batch with one. */
+static void ring_push(struct pconn *c, struct lookup *lk, bool merged, int nrows)
+{
+    struct inflight *e = &c->ring[(c->head + c->count) % c->cap];
     e->lk = lk;
+    e->merged = merged;
+    e->nrows = nrows;
     c->count++;
     c->unsynced = true;
+    uint64_t now = clock_now_us();
+    for (; lk != NULL; lk = lk->gnext) {
+        lk->conn = c;
+        lk->attempts++;
+        lk->sent_us = now;
+    }
+}
+
+static bool send_one(struct pconn *c, struct lookup *lk)
+{
+    if (!send_statement(c, lk->stmt, lk->sql, lk->selection, lk->nparams, lk->values))
+        return false;
+    lk->gnext = NULL;
+    ring_push(c, lk, false, 1);
+    return true;
+}
+
+/* One execution of the batch statement for the n lookups chained from
+ * first, all of one table: key column k of every lookup, in chain order,
+ * becomes the k-th text[] parameter. */
+static bool send_merged(struct pconn *c, struct lookup *first, int n)
+{
+    size_t offs[KEYS_MAX];
+    const char *values[KEYS_MAX];
+    buf_reset(&c->keys);
+    for (int k = 0; k < first->nparams; k++) {
+        offs[k] = c->keys.len;
+        buf_putc(&c->keys, '{');
+        for (struct lookup *lk = first; lk != NULL; lk = lk->gnext) {
+            if (lk != first)
+                buf_putc(&c->keys, ',');
+            keys_array_elem(&c->keys, lk->values[k]);
+        }
+        buf_puts(&c->keys, "}");
+        buf_putc(&c->keys, '\0');
+    }
+    for (int k = 0; k < first->nparams; k++)
+        values[k] = c->keys.data + offs[k];
+    if (!send_statement(c, first->merge_stmt, first->merge_sql, false, first->nparams, values))
+        return false;
+    ring_push(c, first, true, n);
+    return true;
+}
+
+/* Hands lk to connection c: encoded now, or held for pool_flush to merge. */
+static bool send_lookup(struct pconn *c, struct lookup *lk)
+{
     c->batch++;
-    lk->conn = c;
-    lk->attempts++;
-    lk->sent_us = clock_now_us();
+    if (lk->merge_stmt != NULL && !lk->nomerge) {
+        c->held[c->nheld++] = lk;
+        lk->conn = c;
+        return true;
+    }
+    return send_one(c, lk);
+}
+
+/* Sends what c holds: the held lookups of each table (in the order the
+ * tables first appear) as one merged statement, or alone when a table has
+ * one. A slot is cleared only once its lookup is encoded, so that a failure
+ * leaves conn_fail the rest to put back. */
+static bool send_held(struct pconn *c)
+{
+    for (size_t i = 0; i < c->nheld; i++) {
+        struct lookup *first = c->held[i];
+        if (first == NULL)
+            continue;
+        struct lookup **tail = &first->gnext;
+        int n = 1;
+        first->gidx = 0;
+        first->gnext = NULL;
+        for (size_t j = i + 1; j < c->nheld; j++) {
+            struct lookup *lk = c->held[j];
+            if (lk == NULL || lk->merge_stmt != first->merge_stmt)
+                continue;
+            lk->gidx = n++;
+            lk->gnext = NULL;
+            *tail = lk;
+            tail = &lk->gnext;
+        }
+        if (!(n == 1 ? send_one(c, first) : send_merged(c, first, n)))
+            return false;
+        for (size_t j = i; j < c->nheld; j++)
+            if (c->held[j] != NULL && c->held[j]->merge_stmt == first->merge_stmt)
+                c->held[j] = NULL;
+    }
+    c->nheld = 0;
     return true;
 }
 
@@ -544,7 +671,7 @@ static struct pconn *pick(struct pool *p)
     struct pconn *best = NULL;
     for (int i = 0; i < p->nconns; i++) {
         struct pconn *c = &p->conns[i];
-        if (c->state != PC_READY || c->count >= c->cap || c->send_failed)
+        if (c->state != PC_READY || c->count + c->nheld >= c->cap || c->send_failed)
             continue;
         /* Keep filling the batch this turn has begun: one Sync, one write
          * and one wakeup of a Postgres backend serve them all, where
@@ -553,7 +680,7 @@ static struct pconn *pick(struct pool *p)
          * backend (another core) shares the work. */
         if (c->batch > 0 && c->batch < BATCH_MAX)
             return c;
-        if (best == NULL || c->count < best->count)
+        if (best == NULL || c->count + c->nheld < best->count + best->nheld)
             best = c;
     }
     return best;
@@ -589,6 +716,52 @@ static enum lookup_status classify(const char *state)
     return LOOKUP_DB_ERROR;
 }
 
+/* The result of a merged statement: each lookup of the chain gets its row;
+ * on an error that any one key may have caused, each goes again alone. */
+static void deliver_merged(struct pconn *c, struct inflight *e, PGresult *res, uint64_t now)
+{
+    struct pool *p = c->pool;
+    struct lookup *lk = e->lk, *next;
+    e->lk = NULL;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK && PQntuples(res) == e->nrows && PQnfields(res) > 1) {
+        metrics_merged(p->metrics, (unsigned)e->nrows);
+        for (; lk != NULL; lk = next) {
+            next = lk->gnext;
+            lk->gnext = NULL;
+            lk->row = PQgetvalue(res, lk->gidx, 0)[0] == 't' ? lk->gidx : -1;
+            lk->col0 = 1;
+            complete(p, lk, LOOKUP_OK, res);
+        }
+        return;
+    }
+    const char *state = st == PGRES_PIPELINE_ABORTED ? e->pre_state
+                                                     : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state == NULL)
+        state = "";
+    /* A statement gone stale or missing is prepared anew at the next send;
+     * the lookups' own retries take it from there. */
+    if (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0) {
+        stmt_doubt(c, e->stmt);
+        if (strcmp(state, "0A000") == 0)
+            stmt_doubt_all(p, lk->merge_stmt);
+    }
+    /* Skipped for another lookup's error (no state of its own): again,
+     * merged. Anything else: again, alone. Neither counts as an attempt. */
+    bool alone = st != PGRES_PIPELINE_ABORTED || e->pre_state[0] != '\0';
+    for (; lk != NULL; lk = next) {
+        next = lk->gnext;
+        lk->gnext = NULL;
+        lk->conn = NULL;
+        lk->attempts--;
+        lk->nomerge = alone;
+        if (lk->deadline_us > now)
+            queue_push(p, lk, true);
+        else
+            fail(p, lk, LOOKUP_TIMEOUT, "57014", "the database did not answer in time");
+    }
+}
+
 /* The query's own result for ring entry e. */
 static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t now)
 {
@@ -596,10 +769,16 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
     struct lookup *lk = e->lk;
     if (lk == NULL)
         return; /* completed already (deadline): the answer is dropped */
+    if (e->merged) {
+        deliver_merged(c, e, res, now);
+        return;
+    }
 
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK) {
         e->lk = NULL;
+        lk->row = PQntuples(res) > 0 ? 0 : -1;
+        lk->col0 = 0;
         complete(p, lk, LOOKUP_OK, res);
         return;
     }
@@ -767,6 +946,10 @@ void pool_flush(struct pool *p, uint64_t now)
 {
     for (int i = 0; i < p->nconns; i++) {
         struct pconn *c = &p->conns[i];
+        if (c->nheld > 0 && c->state == PC_READY && !send_held(c)) {
+            conn_fail(c, PQerrorMessage(c->pg), now);
+            continue;
+        }
         if (c->unsynced && c->state == PC_READY) {
             c->unsynced = false;
             c->batch = 0;
@@ -820,6 +1003,7 @@ struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
         c->fd = -1;
         c->cap = (size_t)p->depth;
         c->ring = xcalloc(c->cap, sizeof *c->ring);
+        c->held = xcalloc(c->cap, sizeof *c->held);
     }
     return p;
 }
@@ -834,6 +1018,8 @@ void pool_free(struct pool *p)
             conn_close(c);
         creds_unref(c->creds);
         free(c->ring);
+        free(c->held);
+        buf_free(&c->keys);
         free(c->stmts);
     }
     free(p->conns);
@@ -856,6 +1042,8 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
     lk->submit_us = now;
     lk->sent_us = lk->done_us = 0;
     lk->attempts = 0;
+    lk->nomerge = false;
+    lk->gnext = NULL;
     lk->queued = 0;
     lk->conn = NULL;
     lk->qnext = NULL;
@@ -936,7 +1124,8 @@ void pool_tick(struct pool *p, uint64_t now)
              * another one is ready: a new login can fail (a credential
              * rotated that very moment), and the ready one keeps serving
              * meanwhile instead of the pool counting as down. */
-            if (now >= c->expires && c->count == 0 && (p->nready > 1 || p->nconns == 1)) {
+            if (now >= c->expires && c->count == 0 && c->nheld == 0 &&
+                (p->nready > 1 || p->nconns == 1)) {
                 conn_close(c);
                 conn_start(c, now);
                 i = p->nconns;
@@ -954,7 +1143,8 @@ int pool_timeout_ms(const struct pool *p, uint64_t now)
             return 0; /* pool_tick fails it */
     /* Lookups waiting while a connection has room: dispatch them now. */
     for (int i = 0; p->qhead != NULL && i < p->nconns; i++)
-        if (p->conns[i].state == PC_READY && p->conns[i].count < p->conns[i].cap)
+        if (p->conns[i].state == PC_READY &&
+            p->conns[i].count + p->conns[i].nheld < p->conns[i].cap)
             return 0;
     uint64_t next = now + 1000000;
     if (p->first && p->first->deadline_us < next)
@@ -986,7 +1176,7 @@ void pool_stats(const struct pool *p, struct pool_stats *s)
     memset(s, 0, sizeof *s);
     for (int i = 0; i < p->nconns; i++) {
         const struct pconn *c = &p->conns[i];
-        if (c->state == PC_READY && c->count == 0)
+        if (c->state == PC_READY && c->count == 0 && c->nheld == 0)
             s->idle++;
         else if (c->state == PC_READY)
             s->busy++;

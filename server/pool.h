@@ -4,7 +4,9 @@
  * (the "loop thread"), driven by its epoll set. Connections are non-blocking
  * libpq connections in pipeline mode: a lookup is one PQsendQueryPrepared
  * plus a sync, and many lookups are in flight on one connection at once (up
- * to pipeline_depth). Lookups that find every connection full wait in a
+ * to pipeline_depth). Single-row lookups of one table that meet in the same
+ * loop turn are merged into one execution of the table's batch statement
+ * (see merge_stmt). Lookups that find every connection full wait in a
  * bounded FIFO queue; every lookup has a deadline.
  *
  * A connection is logged in with the credential the provider gives at that
@@ -62,7 +64,21 @@ struct lookup {
                           prepared on a connection only while it holds fewer than
                           POOL_SELECTIONS_MAX of them, else sent unnamed */
     const char *values[KEYS_MAX];
+    /* A single-row lookup may name the batch form of its statement (one
+     * text[] per key column, a leading "found" column, a row per key in
+     * order: the table's batch_stmt). Lookups of one table that meet in
+     * one loop turn on one connection are then answered by one execution
+     * of it; NULL keeps this lookup on its own. */
+    const char *merge_stmt;
+    const char *merge_sql;
     lookup_done_fn done;
+
+    /* Set by the pool before done with LOOKUP_OK, for a single-row lookup:
+     * the row of res that answers it (-1: no row has the key), and the
+     * column where that row's own columns begin (1 in a merged result,
+     * after "found"; else 0). */
+    int row;
+    int col0;
 
     /* Set by the pool before done when st is not LOOKUP_OK. message is
      * Postgres' primary message or a connection error: never SQL text, never
@@ -81,6 +97,9 @@ struct lookup {
     struct pconn *conn;           /* in flight on this connection */
     int queued;
     int attempts;                 /* sends so far (a stale statement is retried once) */
+    bool nomerge;                 /* a merged statement failed: go alone this time */
+    struct lookup *gnext;         /* the next lookup of its merged statement */
+    int gidx;                     /* its row in that statement's result */
 };
 
 enum pool_submit_result {

@@ -58,6 +58,31 @@ static int int_accepts(enum key_type t, const char *value)
     return rc == -1 && bad == 0 && err[0] != '\0' ? 0 : -1;
 }
 
+/* Array elements are always quoted, so NULL, braces, commas and blanks stay
+ * text; only backslash and double quote are escaped. */
+static void test_array_elem(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"42", "\"42\""},
+        {"", "\"\""},
+        {"NULL", "\"NULL\""},
+        {"{x}", "\"{x}\""},
+        {"a,b c", "\"a,b c\""},
+        {"quote\"s", "\"quote\\\"s\""},
+        {"back\\slash", "\"back\\\\slash\""},
+        {"caf\xc3\xa9", "\"caf\xc3\xa9\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct buf b = BUF_INIT;
+        keys_array_elem(&b, cases[i].in);
+        buf_putc(&b, '\0');
+        CHECK_STR(b.data, cases[i].out);
+        buf_free(&b);
+    }
+}
+
 static void test_oid(void)
 {
     CHECK_INT(keys_type_for_oid(20), KEY_INT8);
@@ -524,6 +549,7 @@ static void test_many_columns(void)
 int main(void)
 {
     test_oid();
+    test_array_elem();
     test_parts();
     test_params();
     test_both_forms();

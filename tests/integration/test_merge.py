@@ -1,0 +1,111 @@
+"""Merged lookups (pool.c): single-row lookups of one table that meet in one loop turn are
+answered by one execution of the table's batch statement. A client must not be able to tell:
+under a burst that queues behind a lock, every request gets exactly the status, body and ETag
+it gets alone, with hits, misses, duplicates, composite and quoted keys, char(n) keys, keys
+Postgres refuses (the merged statement fails and each lookup goes again alone) and column
+selections (never merged) all mixed in. The burst must really merge: the merged-statement
+counters of /metrics rise.
+"""
+import threading
+import urllib.parse
+
+import lf
+
+CF = "/api/v1/tables/gold.customer_features/rows/%s"
+
+
+def q(v):
+    return urllib.parse.quote(v, safe="")
+
+
+def burst_paths():
+    paths = [CF % i for i in (1, 2, 3, 5, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)]
+    paths += [CF % 999999999, CF % 0, CF % "abc"]  # misses, and a key lakefront itself refuses
+    paths += [CF % 7 + "?select=customer_id", CF % 9 + "?select=customer_id"]
+    paths += ["/api/v1/tables/lf_test.keys_text/rows/" + q(k)
+              for k in ('quote"s', "back\\slash", "{x}", "NULL", "a,b", "🚀", "with space")]
+    paths += ["/api/v1/tables/lf_test.composite/rows/1/x/2024-01-01",
+              "/api/v1/tables/lf_test.composite/rows/2/" + q("a/b") + "/2024-02-29",
+              "/api/v1/tables/lf_test.composite/rows/1/x/2024-01-02",
+              "/api/v1/tables/lf_test.composite/rows/9/z/2024-01-01"]
+    paths += ["/api/v1/tables/lf_test.keys_uuid/rows/a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+              "/api/v1/tables/lf_test.keys_uuid/rows/not-a-uuid",
+              "/api/v1/tables/lf_test.keys_uuid/rows/00000000-0000-0000-0000-000000000000",
+              "/api/v1/tables/lf_test.keys_date/rows/2024-02-29",
+              "/api/v1/tables/lf_test.keys_date/rows/2024-02-30",
+              "/api/v1/tables/lf_test.keys_bpchar/rows/abc",
+              "/api/v1/tables/lf_test.keys_bpchar/rows/a"]
+    return paths
+
+
+def answer(r):
+    """What a client sees, minus the per-request id."""
+    body = r.json if r.json is not None else r.body
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "request_id"}
+    return r.status, body, r.headers.get("etag")
+
+
+def merged(s):
+    text = s.get("/metrics").body
+    vals = {}
+    for line in text.splitlines():
+        if line.startswith("lakefront_db_merged_"):
+            name, v = line.split(" ")
+            vals[name] = float(v)
+    return vals["lakefront_db_merged_statements_total"], vals["lakefront_db_merged_lookups_total"]
+
+
+def test_a_burst_gets_the_answers_each_request_gets_alone(t):
+    s = t.server(["--workers", "1", "--pool-size", "1", "--pipeline-depth", "8",
+                  "--request-timeout-ms", "30000"])
+    paths = burst_paths()
+    alone = {p: answer(s.get(p)) for p in paths}
+    st0, lk0 = merged(s)
+    t.eq((st0, lk0), (0.0, 0.0), "lookups one at a time are never merged")
+
+    # The first lookup blocks on the lock and holds the connection's pipeline: Postgres
+    # answers in order. Everything else piles up behind it, in the ring and the queue.
+    lock = lf.Locker("lf_test.keys_int4")
+    got = {}
+    sent = threading.Semaphore(0)
+
+    def run(i, path):
+        c = s.connect(timeout=60)
+        try:
+            c.putrequest("GET", path)
+            c.endheaders()
+            sent.release()
+            r = c.getresponse()
+            body = r.read().decode()
+            got[i] = answer(lf.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
+                                        body))
+        finally:
+            c.close()
+
+    gate = threading.Thread(target=run, args=(-1, "/api/v1/tables/lf_test.keys_int4/rows/42"))
+    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(paths * 2)]
+    try:
+        gate.start()
+        sent.acquire(timeout=30)
+        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
+        for th in threads:
+            th.start()
+        for _ in threads:
+            t.true(sent.acquire(timeout=30), "every request sent")
+    finally:
+        lock.release()
+    gate.join(60)
+    for th in threads:
+        th.join(60)
+    t.eq(got.get(-1, (None,))[0], 200, "the lookup that waited for the lock")
+    for i, p in enumerate(paths * 2):
+        t.eq(got.get(i), alone[p], "request %d, %s" % (i, p))
+
+    st, lk = merged(s)
+    t.true(st >= 1 and lk >= 2 * st, "the burst was merged: %d statements, %d lookups" % (st, lk))
+    t.eq(s.get("/api/v1/tables/lf_test.keys_uuid/rows/not-a-uuid").status, 400, "still a 400")
+
+
+if __name__ == "__main__":
+    lf.main(globals())
