@@ -188,15 +188,17 @@ static int step_credential(struct check *k, struct step_out *o)
     memset(&info, 0, sizeof info);
     snprintf(host, sizeof host, "%s", k->dbx.host);
     k->cred = oauth_fetch_once(&k->dbx, &info, err, sizeof err);
-    buf_printf(&o->line, "databricks: %s at %s, %s", info.identity, host, info.target);
     if (k->cred == NULL) {
-        buf_printf(&o->line, ": %s", err);
-        return -1;
+        buf_puts(&o->line, err);
+    } else {
+        long left_s = (long)(info.expires_at - (double)time(NULL));
+        buf_printf(&o->line,
+                   "databricks: a credential for Postgres user %s, expires in %ld min %ld s",
+                   k->cred->user ? k->cred->user : "(libpq's default)", left_s / 60, left_s % 60);
     }
-    long left_s = (long)(info.expires_at - (double)time(NULL));
-    buf_printf(&o->line, "; Postgres user %s; the credential expires in %ld min %ld s",
-               k->cred->user ? k->cred->user : "(libpq's default)", left_s / 60, left_s % 60);
-    return 0;
+    buf_printf(&o->more, "identity: %s\nworkspace: %s\ntarget: %s\n", info.identity, host,
+               info.target);
+    return k->cred != NULL ? 0 : -1;
 }
 
 static int step_connect(struct check *k, struct step_out *o)

@@ -275,11 +275,11 @@ def test_databricks_passes(t):
         r = check(ws.env(), pg=False)
         passes(t, r)
         cred = r.text("credential")
-        t.true(cred.startswith("databricks: environment (service principal %s" % fw.client_id),
-               "identity\n%s" % r)
-        t.true("at %s, endpoint %s;" % (fw.url, fw.endpoint) in cred, "target\n%s" % r)
-        t.true("Postgres user %s;" % fw.client_id in cred, "user\n%s" % r)
-        t.true(re.search(r"expires in (59 min \d+|60 min 0) s$", cred), "expiry\n%s" % r)
+        t.true(re.match(r"databricks: a credential for Postgres user %s, expires in "
+                        r"(59 min \d+|60 min 0) s\n" % fw.client_id, cred), "summary\n%s" % r)
+        t.eq(cred.split("\n")[1:], ["identity: environment (service principal %s)" % fw.client_id,
+                                    "workspace: %s" % fw.url, "target: endpoint %s" % fw.endpoint],
+             "details")
         t.true(" as %s, not encrypted" % fw.client_id in r.text("connect"), "login\n%s" % r)
         t.true("serves gold.customer_features (key customer_id;" in r.text("catalog"), "catalog")
         t.eq(fw.counters["postgres_credentials:200"], 1, "one credential minted")
@@ -295,8 +295,8 @@ def test_databricks_unknown_endpoint_fails_at_credential(t):
     try:
         other = "projects/p1/branches/production/endpoints/nope"
         r = check(ws.env(LAKEBASE_ENDPOINT=other), pg=False)
-        fails_at(t, r, "credential", "endpoint %s: database credential: HTTP 404" % other,
-                 "NOT_FOUND", "does not exist")
+        fails_at(t, r, "credential", "database credential: HTTP 404, NOT_FOUND: Endpoint '%s' "
+                 "does not exist." % other, "\ntarget: endpoint %s" % other)
         t.eq(fw.counters["postgres_credentials:404"], 1, "the one credential request")
         clean(t, r, fw.issued)
     finally:
@@ -309,7 +309,8 @@ def test_databricks_wrong_client_secret_fails_at_credential(t):
     try:
         wrong = FakeWorkspace.new_secret()
         r = check(ws.env(DATABRICKS_CLIENT_SECRET=wrong), pg=False)
-        fails_at(t, r, "credential", "workspace token: HTTP 401", "invalid_client")
+        fails_at(t, r, "credential", "workspace token: HTTP 401", "invalid_client",
+                 "\nidentity: environment (service principal %s)" % fw.client_id)
         t.eq(fw.counters["postgres_credentials"], 0, "no credential requested")
         clean(t, r, list(fw.issued) + [wrong])
     finally:
