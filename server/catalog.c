@@ -297,7 +297,9 @@ struct catalog *catalog_load(PGconn *conn, const struct config *cfg, char *err, 
         c->tables[kept++] = *tt;
     }
     c->ntables = kept;
-    qsort(c->tables, c->ntables, sizeof *c->tables, by_name);
+    /* With no table, tables is NULL: qsort's pointer must not be (C11 7.22.5). */
+    if (c->ntables > 1)
+        qsort(c->tables, c->ntables, sizeof *c->tables, by_name);
 
     struct buf b = BUF_INIT;
     buf_puts(&b, "{\"tables\":[");

@@ -350,7 +350,11 @@ void config_free(struct config *c)
 
 void config_print_help(FILE *out)
 {
-    fprintf(out, "usage: lakefront [--option=value ...]\n\n"
+    fprintf(out, "usage: lakefront [--option=value ...]\n"
+                 "       lakefront check [--option=value ...]\n"
+                 "           checks the settings, the database credential, the connection,\n"
+                 "           the catalog and one lookup per table, prints a report and exits\n"
+                 "           0 when the server would work, 1 at the first failing step\n\n"
                  "Serves primary-key lookups of Postgres (Lakebase synced) tables as JSON.\n"
                  "Every option can also be set by its environment variable; a flag wins.\n\n");
     for (size_t i = 0; i < NSETTINGS; i++) {

@@ -7,6 +7,10 @@
  *   SIGTERM/SIGINT -> drain and stop.
  * Signals are blocked in every thread and taken here with sigwaitinfo, so no
  * code runs in signal context.
+ *
+ * `lakefront check [flags]` reads the same settings, walks the same path
+ * once (credential, connection, catalog, one lookup per table), reports and
+ * exits (check.c).
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -21,6 +25,7 @@
 #include <sys/resource.h>
 
 #include "app.h"
+#include "check.h"
 #include "config.h"
 #include "creds.h"
 #include "dbxconf.h"
@@ -76,6 +81,10 @@ int main(int argc, char **argv)
     struct app app;
     char err[2048];
     int rc = 1, started = 0;
+
+    /* The preflight: argv[1] plays argv[0] for its flags. */
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return check_run(argc - 1, argv + 1, stdout);
 
     memset(&app, 0, sizeof app);
     struct timespec started_at;
