@@ -767,7 +767,7 @@ static double open_fds(void)
 }
 
 /* GET /metrics and /api/v1/metrics: every loop's counters summed, with the
- * catalog's and the process's figures. Off with LAKEFRONT_METRICS=off:
+ * catalog's, the credential's and the process's figures. Off with LAKEFRONT_METRICS=off:
  * then these paths do not exist. */
 static void serve_metrics(struct request *rq)
 {
@@ -791,6 +791,11 @@ static void serve_metrics(struct request *rq)
         .resident_bytes = proc_field("/proc/self/statm", 2) * (double)(page > 0 ? page : 4096),
         .open_fds = open_fds(),
     };
+    struct creds_info ci;
+    creds_info(a->creds, &ci);
+    x.credential_expires_at = ci.expires_at;
+    x.credential_refresh_ok = ci.refresh_ok;
+    x.credential_refresh_failed = ci.refresh_failed;
     struct buf b = BUF_INIT;
     buf_reserve(&b, 32768);
     metrics_render(&b, all, a->nworkers, &x);

@@ -137,6 +137,7 @@ static uint64_t sum_of(struct metrics *const *all, int n, size_t offset)
 
 #define SUM(field) sum_of(all, n, offsetof(struct metrics, field))
 
+
 static void header(struct buf *b, const char *name, const char *type, const char *help)
 {
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -231,6 +232,25 @@ void metrics_render(struct buf *b, struct metrics *const *all, int n, const stru
     header(b, "lakefront_catalog_refresh_timestamp_seconds", "gauge",
            "When the catalog was last loaded (Unix time); 0: never.");
     buf_printf(b, "lakefront_catalog_refresh_timestamp_seconds %.3f\n", x->catalog_refreshed_at);
+
+    /* No sample when the credential does not expire (the static password)
+     * or there is none yet: a 0 would read as "expired in 1970" to an
+     * alert on time left (expiry - time() < 300), while an absent sample
+     * makes such an alert silent, which is what a password that never
+     * expires deserves. promtool accepts a family with no sample. */
+    header(b, "lakefront_credential_expiry_timestamp_seconds", "gauge",
+           "When the database credential in use expires (Unix time); no sample when it "
+           "does not expire (a static password) or there is none yet.");
+    if (x->credential_expires_at > 0)
+        buf_printf(b, "lakefront_credential_expiry_timestamp_seconds %.3f\n",
+                   x->credential_expires_at);
+    header(b, "lakefront_credential_refresh_total", "counter",
+           "Renewals of the database credential since start, by result (always 0 for a "
+           "static password).");
+    buf_printf(b, "lakefront_credential_refresh_total{result=\"success\"} %llu\n",
+               (unsigned long long)x->credential_refresh_ok);
+    buf_printf(b, "lakefront_credential_refresh_total{result=\"failure\"} %llu\n",
+               (unsigned long long)x->credential_refresh_failed);
 
     header(b, "lakefront_build_info", "gauge", "The running build; always 1.");
     buf_printf(b, "lakefront_build_info{version=\"%s\"} 1\n", x->version);

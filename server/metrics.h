@@ -13,8 +13,9 @@
  * (never a path or a key), the method one of five, the status one of the
  * codes lakefront answers with, the SQLSTATE its two-character class.
  *
- * metrics_render is pure (no I/O): the caller reads /proc and the catalog
- * and passes what it found in struct metrics_extra.
+ * metrics_render is pure (no I/O): the caller reads /proc, the catalog and
+ * the credential provider (creds_info) and passes what it found in struct
+ * metrics_extra.
  */
 #ifndef LF_METRICS_H
 #define LF_METRICS_H
@@ -75,6 +76,11 @@ struct metrics_extra {
     double cpu_seconds;          /* user + system */
     double resident_bytes;
     double open_fds;
+    /* The database credential (creds_info): when the one in use expires
+     * (Unix s; 0: it does not, a static password, or there is none yet),
+     * and the provider's renewals since start. */
+    double credential_expires_at;
+    uint64_t credential_refresh_ok, credential_refresh_failed;
 };
 
 /* The route of a request: its router kind and, for a row, whether the key
