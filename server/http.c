@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -24,6 +25,7 @@
 #include "router.h"
 #include "rowjson.h"
 #include "selectcols.h"
+#include "status.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -804,6 +806,43 @@ static void serve_metrics(struct request *rq)
     respond_buf(rq, 200, &b);
 }
 
+/* GET /api/v1/status: the status object (status.h), from every loop's
+ * counters summed, the settings, the credential provider and the catalog.
+ * Always 200: it is the page that says what is wrong, so it answers while
+ * Postgres is down or the catalog is not loaded yet (those fields say so),
+ * and it does not depend on LAKEFRONT_METRICS. */
+static void serve_status(struct request *rq)
+{
+    struct app *a = rq->w->app;
+    struct metrics **all = xcalloc((size_t)a->nworkers, sizeof *all);
+    for (int i = 0; i < a->nworkers; i++)
+        all[i] = a->workers[i]->metrics;
+    struct creds_info ci;
+    creds_info(a->creds, &ci);
+    char catalog_error[256];
+    app_catalog_error(a, catalog_error, sizeof catalog_error);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct status_facts f = {
+        .version = LF_VERSION,
+        .now = (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+        .start_time = a->start_time,
+        .workers = a->nworkers,
+        .pool_size = a->cfg.pool_size,
+        .queue_limit = a->cfg.queue_limit,
+        .cred = &ci,
+        .catalog_tables = rq->w->catalog ? (long)rq->w->catalog->ntables : -1,
+        .catalog_refreshed_at =
+            (double)__atomic_load_n(&a->catalog_loaded_ms, __ATOMIC_RELAXED) / 1000.0,
+        .catalog_error = catalog_error,
+    };
+    metrics_summarize(all, a->nworkers, &f.m);
+    free(all);
+    struct buf b = BUF_INIT;
+    status_render(&b, &f);
+    respond_buf(rq, 200, &b);
+}
+
 /* OPTIONS: with CORS off, the 405 it always was. With CORS on, 204 with
  * Allow; a preflight from an allowed origin (it carries
  * Access-Control-Request-Method) also gets the Access-Control-Allow-*
@@ -867,6 +906,10 @@ static void serve(struct request *rq)
     }
     if (r->kind == ROUTE_METRICS) {
         serve_metrics(rq);
+        return;
+    }
+    if (r->kind == ROUTE_STATUS) {
+        serve_status(rq);
         return;
     }
     if (r->kind == ROUTE_READYZ) {

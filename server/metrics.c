@@ -1,6 +1,7 @@
 /* metrics: see metrics.h. */
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,7 @@ static const char *const route_names[MR_N] = {
     "/api/v1/tables/{table}/lookup",
     "/api/v1/openapi.json",
     "/metrics",
+    "/api/v1/status",
     "other",
 };
 
@@ -73,6 +75,8 @@ enum metrics_route metrics_route_of(int kind, int path_form)
         return MR_OPENAPI;
     case ROUTE_METRICS:
         return MR_METRICS;
+    case ROUTE_STATUS:
+        return MR_STATUS;
     case ROUTE_NOT_FOUND:
         break;
     }
@@ -137,6 +141,41 @@ static uint64_t sum_of(struct metrics *const *all, int n, size_t offset)
 
 #define SUM(field) sum_of(all, n, offsetof(struct metrics, field))
 
+void metrics_summarize(struct metrics *const *all, int n, struct metrics_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int r = 0; r < MR_N; r++)
+        for (int m = 0; m < MM_N; m++)
+            for (int s = 0; s < METRICS_NSTATUS; s++) {
+                size_t o = offsetof(struct metrics, requests) +
+                           (((size_t)r * MM_N + (size_t)m) * METRICS_NSTATUS + (size_t)s) *
+                               sizeof(uint64_t);
+                uint64_t v = sum_of(all, n, o);
+                if (v == 0)
+                    continue;
+                /* The "other" slot is neither kind of error: nothing here
+                 * answers with a status outside the list. */
+                unsigned st = s < METRICS_NSTATUS - 1 ? statuses[s] : 0;
+                bool client = st >= 400 && st < 500 && st != 404;
+                bool server = st >= 500 && st < 600;
+                out->requests += v;
+                out->client_errors += client ? v : 0;
+                out->server_errors += server && !(r == MR_READYZ && st == 503) ? v : 0;
+                if ((r != MR_ROW && r != MR_ROW_QUERY && r != MR_LOOKUP) || m == MM_OPTIONS ||
+                    st == 405)
+                    continue;
+                out->lookups += v;
+                out->found += st == 200 || st == 304 ? v : 0;
+                out->not_found += st == 404 ? v : 0;
+                out->lookup_client_errors += client ? v : 0;
+                out->lookup_server_errors += server ? v : 0;
+            }
+    out->conns_idle = SUM(conns_idle);
+    out->conns_busy = SUM(conns_busy);
+    out->conns_connecting = SUM(conns_connecting);
+    out->queue_depth = SUM(queue_depth);
+    out->db_reconnects = SUM(db_reconnects);
+}
 
 static void header(struct buf *b, const char *name, const char *type, const char *help)
 {
