@@ -84,6 +84,13 @@ void app_db_error(struct app *a, char *out, size_t outlen)
     pthread_mutex_unlock(&a->lock);
 }
 
+void app_catalog_error(struct app *a, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&a->lock);
+    snprintf(out, outlen, "%s", a->catalog_error);
+    pthread_mutex_unlock(&a->lock);
+}
+
 bool app_creds_missing(struct app *a, char *why, size_t whylen)
 {
     char reason[256] = "";

@@ -75,6 +75,9 @@ void app_set_db_error(struct app *a, const char *msg);
  * why says what went wrong (no secret). Any thread. */
 bool app_creds_missing(struct app *a, char *why, size_t whylen);
 
+/* Why the last catalog load failed ("" if it did not), into out. Any thread. */
+void app_catalog_error(struct app *a, char *out, size_t outlen);
+
 /* The latest connection error of any pool ("" if none), into out. */
 void app_db_error(struct app *a, char *out, size_t outlen);
 

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -24,6 +25,7 @@
 #include "router.h"
 #include "rowjson.h"
 #include "selectcols.h"
+#include "status.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -761,7 +763,7 @@ static double open_fds(void)
 }
 
 /* GET /metrics and /api/v1/metrics: every loop's counters summed, with the
- * catalog's and the process's figures. Off with LAKEFRONT_METRICS=off:
+ * catalog's, the credential's and the process's figures. Off with LAKEFRONT_METRICS=off:
  * then these paths do not exist. */
 static void serve_metrics(struct request *rq)
 {
@@ -785,11 +787,53 @@ static void serve_metrics(struct request *rq)
         .resident_bytes = proc_field("/proc/self/statm", 2) * (double)(page > 0 ? page : 4096),
         .open_fds = open_fds(),
     };
+    struct creds_info ci;
+    creds_info(a->creds, &ci);
+    x.credential_expires_at = ci.expires_at;
+    x.credential_refresh_ok = ci.refresh_ok;
+    x.credential_refresh_failed = ci.refresh_failed;
     struct buf b = BUF_INIT;
     buf_reserve(&b, 32768);
     metrics_render(&b, all, a->nworkers, &x);
     free(all);
     rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    respond_buf(rq, 200, &b);
+}
+
+/* GET /api/v1/status: the status object (status.h), from every loop's
+ * counters summed, the settings, the credential provider and the catalog.
+ * Always 200: it is the page that says what is wrong, so it answers while
+ * Postgres is down or the catalog is not loaded yet (those fields say so),
+ * and it does not depend on LAKEFRONT_METRICS. */
+static void serve_status(struct request *rq)
+{
+    struct app *a = rq->w->app;
+    struct metrics **all = xcalloc((size_t)a->nworkers, sizeof *all);
+    for (int i = 0; i < a->nworkers; i++)
+        all[i] = a->workers[i]->metrics;
+    struct creds_info ci;
+    creds_info(a->creds, &ci);
+    char catalog_error[256];
+    app_catalog_error(a, catalog_error, sizeof catalog_error);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct status_facts f = {
+        .version = LF_VERSION,
+        .now = (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+        .start_time = a->start_time,
+        .workers = a->nworkers,
+        .pool_size = a->cfg.pool_size,
+        .queue_limit = a->cfg.queue_limit,
+        .cred = &ci,
+        .catalog_tables = rq->w->catalog ? (long)rq->w->catalog->ntables : -1,
+        .catalog_refreshed_at =
+            (double)__atomic_load_n(&a->catalog_loaded_ms, __ATOMIC_RELAXED) / 1000.0,
+        .catalog_error = catalog_error,
+    };
+    metrics_summarize(all, a->nworkers, &f.m);
+    free(all);
+    struct buf b = BUF_INIT;
+    status_render(&b, &f);
     respond_buf(rq, 200, &b);
 }
 
@@ -856,6 +900,10 @@ static void serve(struct request *rq)
     }
     if (r->kind == ROUTE_METRICS) {
         serve_metrics(rq);
+        return;
+    }
+    if (r->kind == ROUTE_STATUS) {
+        serve_status(rq);
         return;
     }
     if (r->kind == ROUTE_READYZ) {

@@ -1,6 +1,7 @@
 /* metrics: see metrics.h. */
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,7 @@ static const char *const route_names[MR_N] = {
     "/api/v1/tables/{table}/lookup",
     "/api/v1/openapi.json",
     "/metrics",
+    "/api/v1/status",
     "other",
 };
 
@@ -73,6 +75,8 @@ enum metrics_route metrics_route_of(int kind, int path_form)
         return MR_OPENAPI;
     case ROUTE_METRICS:
         return MR_METRICS;
+    case ROUTE_STATUS:
+        return MR_STATUS;
     case ROUTE_NOT_FOUND:
         break;
     }
@@ -142,6 +146,42 @@ static uint64_t sum_of(struct metrics *const *all, int n, size_t offset)
 }
 
 #define SUM(field) sum_of(all, n, offsetof(struct metrics, field))
+
+void metrics_summarize(struct metrics *const *all, int n, struct metrics_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int r = 0; r < MR_N; r++)
+        for (int m = 0; m < MM_N; m++)
+            for (int s = 0; s < METRICS_NSTATUS; s++) {
+                size_t o = offsetof(struct metrics, requests) +
+                           (((size_t)r * MM_N + (size_t)m) * METRICS_NSTATUS + (size_t)s) *
+                               sizeof(uint64_t);
+                uint64_t v = sum_of(all, n, o);
+                if (v == 0)
+                    continue;
+                /* The "other" slot is neither kind of error: nothing here
+                 * answers with a status outside the list. */
+                unsigned st = s < METRICS_NSTATUS - 1 ? statuses[s] : 0;
+                bool client = st >= 400 && st < 500 && st != 404;
+                bool server = st >= 500 && st < 600;
+                out->requests += v;
+                out->client_errors += client ? v : 0;
+                out->server_errors += server && !(r == MR_READYZ && st == 503) ? v : 0;
+                if ((r != MR_ROW && r != MR_ROW_QUERY && r != MR_LOOKUP) || m == MM_OPTIONS ||
+                    st == 405)
+                    continue;
+                out->lookups += v;
+                out->found += st == 200 || st == 304 ? v : 0;
+                out->not_found += st == 404 ? v : 0;
+                out->lookup_client_errors += client ? v : 0;
+                out->lookup_server_errors += server ? v : 0;
+            }
+    out->conns_idle = SUM(conns_idle);
+    out->conns_busy = SUM(conns_busy);
+    out->conns_connecting = SUM(conns_connecting);
+    out->queue_depth = SUM(queue_depth);
+    out->db_reconnects = SUM(db_reconnects);
+}
 
 static void header(struct buf *b, const char *name, const char *type, const char *help)
 {
@@ -247,6 +287,25 @@ void metrics_render(struct buf *b, struct metrics *const *all, int n, const stru
     header(b, "lakefront_catalog_refresh_timestamp_seconds", "gauge",
            "When the catalog was last loaded (Unix time); 0: never.");
     buf_printf(b, "lakefront_catalog_refresh_timestamp_seconds %.3f\n", x->catalog_refreshed_at);
+
+    /* No sample when the credential does not expire (the static password)
+     * or there is none yet: a 0 would read as "expired in 1970" to an
+     * alert on time left (expiry - time() < 300), while an absent sample
+     * makes such an alert silent, which is what a password that never
+     * expires deserves. promtool accepts a family with no sample. */
+    header(b, "lakefront_credential_expiry_timestamp_seconds", "gauge",
+           "When the database credential in use expires (Unix time); no sample when it "
+           "does not expire (a static password) or there is none yet.");
+    if (x->credential_expires_at > 0)
+        buf_printf(b, "lakefront_credential_expiry_timestamp_seconds %.3f\n",
+                   x->credential_expires_at);
+    header(b, "lakefront_credential_refresh_total", "counter",
+           "Renewals of the database credential since start, by result (always 0 for a "
+           "static password).");
+    buf_printf(b, "lakefront_credential_refresh_total{result=\"success\"} %llu\n",
+               (unsigned long long)x->credential_refresh_ok);
+    buf_printf(b, "lakefront_credential_refresh_total{result=\"failure\"} %llu\n",
+               (unsigned long long)x->credential_refresh_failed);
 
     header(b, "lakefront_build_info", "gauge", "The running build; always 1.");
     buf_printf(b, "lakefront_build_info{version=\"%s\"} 1\n", x->version);

@@ -13,8 +13,9 @@
  * (never a path or a key), the method one of five, the status one of the
  * codes lakefront answers with, the SQLSTATE its two-character class.
  *
- * metrics_render is pure (no I/O): the caller reads /proc and the catalog
- * and passes what it found in struct metrics_extra.
+ * metrics_render is pure (no I/O): the caller reads /proc, the catalog and
+ * the credential provider (creds_info) and passes what it found in struct
+ * metrics_extra.
  */
 #ifndef LF_METRICS_H
 #define LF_METRICS_H
@@ -37,6 +38,7 @@ enum metrics_route {
     MR_LOOKUP,
     MR_OPENAPI,
     MR_METRICS,
+    MR_STATUS,
     MR_OTHER,     /* no route matched: unknown paths */
     MR_N
 };
@@ -77,7 +79,28 @@ struct metrics_extra {
     double cpu_seconds;          /* user + system */
     double resident_bytes;
     double open_fds;
+    /* The database credential (creds_info): when the one in use expires
+     * (Unix s; 0: it does not, a static password, or there is none yet),
+     * and the provider's renewals since start. */
+    double credential_expires_at;
+    uint64_t credential_refresh_ok, credential_refresh_failed;
 };
+
+/* The sums /api/v1/status shows, from the same counters a scrape reads.
+ * A client error is a 4xx other than 404 (a miss is an answer, not a
+ * mistake); a server error is a 5xx, except /readyz's 503, which is how
+ * readiness says "not yet". A lookup is a request that asked for rows: a
+ * GET or HEAD of a row (path or query form) or a POST of a batch,
+ * whatever its answer, but not a CORS preflight (OPTIONS) nor a 405. */
+struct metrics_summary {
+    uint64_t requests, client_errors, server_errors; /* every route */
+    uint64_t lookups, found, not_found;              /* found: 200 or 304 */
+    uint64_t lookup_client_errors, lookup_server_errors;
+    uint64_t conns_idle, conns_busy, conns_connecting, queue_depth, db_reconnects;
+};
+
+/* Sums the n workers' metrics into *out. Any thread. */
+void metrics_summarize(struct metrics *const *all, int n, struct metrics_summary *out);
 
 /* The route of a request: its router kind and, for a row, whether the key
  * came in the path (nparts > 0). kind is an enum route_kind. */

@@ -1022,6 +1022,16 @@ static void fixed_paths(struct jw *w, const struct catalog *c)
     jw_kref(w, "503", "responses", "Unavailable");
     get_close(w);
 
+    get_open(w, "/api/v1/status", "health",
+             "The service at a glance: version, uptime, pool, queue, credential (never the "
+             "secret), catalog, and counts of requests, lookups and errors since start",
+             "getStatus");
+    jw_kobj(w, "responses");
+    ok_response(w, "Always 200, also while Postgres is down or before the catalog is loaded: "
+                   "the fields say so.",
+                "ServiceStatus");
+    get_close(w);
+
     get_open(w, "/api/v1/openapi.json", "catalog", "This document, for the catalog as it is now",
              "getOpenApiDocument");
     jw_kobj(w, "responses");
@@ -1173,6 +1183,76 @@ static void schemas_fixed(struct jw *w)
            "seconds to wait, as in Retry-After.\"}}}");
     jw_raw(w, "\"Status\":{\"type\":\"object\",\"required\":[\"status\"],"
               "\"properties\":{\"status\":{\"type\":\"string\"}}}");
+    /* The body of /api/v1/status (status.c writes it). Times are RFC 3339
+     * UTC strings or null; every member is required so that a renamed one
+     * fails validation. */
+    jw_raw(w, "\"Time\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\","
+              "\"description\":\"RFC 3339, UTC, with milliseconds; null when unknown or "
+              "never.\"}");
+    jw_raw(w, "\"Count\":{\"type\":\"integer\",\"minimum\":0}");
+    jw_raw(w,
+           "\"ServiceStatus\":{\"type\":\"object\","
+           "\"required\":[\"version\",\"time\",\"started_at\",\"uptime_s\",\"workers\","
+           "\"pool\",\"queue\",\"credential\",\"catalog\",\"requests\",\"lookups\"],"
+           "\"properties\":{"
+           "\"version\":{\"type\":\"string\"},"
+           "\"time\":{\"$ref\":\"#/components/schemas/Time\"},"
+           "\"started_at\":{\"$ref\":\"#/components/schemas/Time\"},"
+           "\"uptime_s\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"workers\":{\"type\":\"integer\",\"minimum\":1},"
+           "\"pool\":{\"type\":\"object\",\"description\":\"Database connections: "
+           "size is LAKEFRONT_POOL_SIZE; idle, busy and connecting are now; reconnects since "
+           "start.\",\"required\":[\"size\",\"idle\",\"busy\",\"connecting\",\"reconnects\"],"
+           "\"properties\":{\"size\":{\"type\":\"integer\",\"minimum\":1},"
+           "\"idle\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"busy\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"connecting\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"reconnects\":{\"$ref\":\"#/components/schemas/Count\"}}},"
+           "\"queue\":{\"type\":\"object\",\"description\":\"Lookups waiting for a "
+           "connection, and LAKEFRONT_QUEUE_LIMIT.\",\"required\":[\"depth\",\"limit\"],"
+           "\"properties\":{\"depth\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"limit\":{\"type\":\"integer\",\"minimum\":1}}},"
+           "\"credential\":{\"type\":\"object\",\"description\":\"Where the database "
+           "login comes from; never the secret.\",\"required\":[\"source\",\"identity\","
+           "\"target\",\"expires_at\",\"last_refresh\",\"refreshes\"],"
+           "\"properties\":{\"source\":{\"type\":\"string\",\"enum\":[\"password\","
+           "\"databricks\"]},"
+           "\"identity\":{\"type\":[\"string\",\"null\"],\"description\":\"Which "
+           "workspace identity (databricks).\"},"
+           "\"target\":{\"type\":[\"string\",\"null\"],\"description\":\"endpoint ... "
+           "or instance ... (databricks).\"},"
+           "\"expires_at\":{\"$ref\":\"#/components/schemas/Time\"},"
+           "\"last_refresh\":{\"type\":[\"object\",\"null\"],\"description\":\"null "
+           "until a renewal has ended (always, for a password).\","
+           "\"required\":[\"at\",\"result\",\"error\"],"
+           "\"properties\":{\"at\":{\"$ref\":\"#/components/schemas/Time\"},"
+           "\"result\":{\"type\":\"string\",\"enum\":[\"ok\",\"failed\"]},"
+           "\"error\":{\"type\":[\"string\",\"null\"]}}},"
+           "\"refreshes\":{\"type\":\"object\",\"required\":[\"succeeded\",\"failed\"],"
+           "\"properties\":{\"succeeded\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"failed\":{\"$ref\":\"#/components/schemas/Count\"}}}}},"
+           "\"catalog\":{\"type\":\"object\",\"required\":[\"loaded\",\"tables\","
+           "\"refreshed_at\",\"error\"],\"properties\":{\"loaded\":{\"type\":\"boolean\"},"
+           "\"tables\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"refreshed_at\":{\"$ref\":\"#/components/schemas/Time\"},"
+           "\"error\":{\"type\":[\"string\",\"null\"],\"description\":\"Why the last "
+           "load failed.\"}}},"
+           "\"requests\":{\"type\":\"object\",\"description\":\"Every request answered "
+           "since start; client_errors: 4xx but 404; server_errors: 5xx but /readyz's 503.\","
+           "\"required\":[\"total\",\"client_errors\",\"server_errors\"],"
+           "\"properties\":{\"total\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"client_errors\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"server_errors\":{\"$ref\":\"#/components/schemas/Count\"}}},"
+           "\"lookups\":{\"type\":\"object\",\"description\":\"GET/HEAD of a row and "
+           "POST of a batch since start, by answer: found (200, 304), not_found (404), "
+           "client_errors (other 4xx), server_errors (5xx).\","
+           "\"required\":[\"total\",\"found\",\"not_found\",\"client_errors\","
+           "\"server_errors\"],"
+           "\"properties\":{\"total\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"found\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"not_found\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"client_errors\":{\"$ref\":\"#/components/schemas/Count\"},"
+           "\"server_errors\":{\"$ref\":\"#/components/schemas/Count\"}}}}}");
     jw_raw(w, "\"Column\":{\"type\":\"object\",\"required\":[\"name\",\"type\",\"nullable\"],"
               "\"properties\":{\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\","
               "\"description\":\"The Postgres type, as format_type writes it "

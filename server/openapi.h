@@ -2,8 +2,8 @@
  * GET /api/v1/openapi.json.
  *
  * The document describes the API as this snapshot of the catalog serves it:
- * the fixed endpoints (/healthz, /readyz, /api/v1/tables, the table
- * metadata and this document) and, for every served table, its own row
+ * the fixed endpoints (/healthz, /readyz, /api/v1/status, /api/v1/tables,
+ * the table metadata and this document) and, for every served table, its own row
  * paths (path form, query form, batch lookup) and a schema of its row
  * object, so that a client generator gets one typed method per table.
  * Column schemas say exactly what rowjson writes for the column's type

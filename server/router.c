@@ -136,6 +136,8 @@ static enum route_kind match_path(const char *p, size_t n, struct shape *sh)
         return ROUTE_READYZ;
     if (is(p, n, "api/v1/openapi.json"))
         return ROUTE_OPENAPI;
+    if (is(p, n, "api/v1/status"))
+        return ROUTE_STATUS;
     /* Twice: the Databricks Apps proxy lets token callers reach /api/ only. */
     if (is(p, n, "metrics") || is(p, n, "api/v1/metrics"))
         return ROUTE_METRICS;
@@ -361,6 +363,8 @@ const char *router_template(const struct route *r)
         return "/api/v1/openapi.json";
     case ROUTE_METRICS:
         return "/metrics";
+    case ROUTE_STATUS:
+        return "/api/v1/status";
     case ROUTE_NOT_FOUND:
         break;
     }

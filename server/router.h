@@ -8,6 +8,7 @@
  *
  * Routes (all under GET or HEAD):
  *   /healthz, /readyz
+ *   /api/v1/status
  *   /api/v1/tables
  *   /api/v1/tables/{name}                    name is "schema.table"
  *   /api/v1/tables/{name}/rows/{k1}[/{k2}..] one segment per key column
@@ -32,6 +33,7 @@ enum route_kind {
     ROUTE_LOOKUP,    /* POST /api/v1/tables/{name}/lookup: a batch, keys in the body */
     ROUTE_OPENAPI,   /* GET /api/v1/openapi.json */
     ROUTE_METRICS,   /* GET /metrics and /api/v1/metrics (Prometheus) */
+    ROUTE_STATUS,    /* GET /api/v1/status: one JSON object about the service */
 };
 
 enum route_status {

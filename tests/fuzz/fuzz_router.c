@@ -270,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         need(options || (r.kind == ROUTE_LOOKUP ? post : get_or_head));
         need(r.kind == ROUTE_HEALTHZ || r.kind == ROUTE_READYZ || r.kind == ROUTE_TABLES ||
              r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW || r.kind == ROUTE_LOOKUP ||
-             r.kind == ROUTE_OPENAPI || r.kind == ROUTE_METRICS);
+             r.kind == ROUTE_OPENAPI || r.kind == ROUTE_METRICS || r.kind == ROUTE_STATUS);
         need(r.allow != NULL && strcmp(r.allow, r.kind == ROUTE_LOOKUP ? "POST" : "GET, HEAD") == 0);
         need(r.detail[0] == '\0');
         need((r.kind == ROUTE_TABLE || r.kind == ROUTE_ROW || r.kind == ROUTE_LOOKUP) ==

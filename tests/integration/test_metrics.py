@@ -55,7 +55,9 @@ def test_promtool_accepts_a_real_scrape(t):
                    "lakefront_db_reconnects_total", "lakefront_db_errors_total",
                    "lakefront_catalog_tables", "lakefront_catalog_refresh_timestamp_seconds",
                    "process_resident_memory_bytes", "process_cpu_seconds_total",
-                   "process_open_fds", "process_start_time_seconds", "lakefront_build_info"):
+                   "process_open_fds", "process_start_time_seconds", "lakefront_build_info",
+                   "lakefront_credential_expiry_timestamp_seconds",
+                   "lakefront_credential_refresh_total"):
         t.true("# TYPE %s " % family in r.body, "family %s present" % family)
     t.eq(scrape(s, "/api/v1/metrics").status, 200, "also under /api/v1")
 
@@ -146,6 +148,23 @@ def test_gauges_show_an_outage(t):
     after = scrape(s).body
     t.true(value(after, "lakefront_db_reconnects_total") >= 2, "reconnects counted: %s" %
            value(after, "lakefront_db_reconnects_total"))
+
+
+def test_credential_families_with_the_static_password(t):
+    """The password never expires and is never renewed: the expiry family has its HELP and
+    TYPE and no sample, and both refresh counters are there at 0. (The Databricks flow's
+    values are checked in test_status.py, against the fake workspace.)"""
+    s = t.server()
+    body = scrape(s).body
+    expiry = "lakefront_credential_expiry_timestamp_seconds"
+    t.true("# HELP %s " % expiry in body and "# TYPE %s gauge" % expiry in body,
+           "expiry family declared")
+    t.eq([k for k in series(body) if k.startswith(expiry)], [], "no expiry sample")
+    refresh = "lakefront_credential_refresh_total"
+    t.true("# TYPE %s counter" % refresh in body, "refresh family declared")
+    t.eq({k: v for k, v in series(body).items() if k.startswith(refresh)},
+         {refresh + '{result="success"}': 0.0, refresh + '{result="failure"}': 0.0},
+         "refresh counters")
 
 
 def test_off(t):

@@ -7,11 +7,8 @@ access token and profiles of a ~/.databrickscfg file; rotation under continuous 
 lifetimes (no failed lookup, no stampede); the workspace down for 10 s; a wrong client secret;
 a refused login (28P01) renewing once; token and credential endpoint faults; settings errors;
 and, after every test, that no token or secret reached lakefront's stdout or stderr."""
-import atexit
-import base64
 import calendar
 import http.client
-import json
 import os
 import secrets
 import shutil
@@ -20,10 +17,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lf  # noqa: E402
+from dbxtest import (EMPTY_HOME, Workspace, logs, m2m_env, no_secrets, pg_only_env,  # noqa: E402
+                     qi, renewal_failures, renewed, start)
 from fake_workspace import FakeWorkspace  # noqa: E402
 
 ROW = "/api/v1/tables/gold.customer_features/rows/%d"
@@ -33,55 +31,11 @@ PG_CREDENTIALS = "/api/2.0/postgres/credentials"
 DB_CREDENTIALS = "/api/2.0/database/credentials"
 SCIM_ME = "/api/2.0/preview/scim/v2/Me"
 
-# HOME of every lakefront started here: empty, so a real ~/.databrickscfg cannot interfere.
-EMPTY_HOME = tempfile.mkdtemp(prefix="lf-oauth-home-")
-atexit.register(shutil.rmtree, EMPTY_HOME, True)
-
 
 # ---------------------------------------------------------------- helpers
 
-def qi(name):
-    return '"' + name.replace('"', '""') + '"'
-
-
-class Role:
-    """A LOGIN role with no password (the fake sets it), allowed to read schema gold."""
-
-    def __init__(self, name):
-        self.name = name
-        lf.psql("CREATE ROLE %s LOGIN; GRANT USAGE ON SCHEMA gold TO %s; "
-                "GRANT SELECT ON ALL TABLES IN SCHEMA gold TO %s" % (qi(name), qi(name), qi(name)))
-
-    def drop(self):
-        lf.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '%s'"
-                % self.name.replace("'", "''"))
-        lf.psql("DROP OWNED BY %s; DROP ROLE %s" % (qi(self.name), qi(self.name)))
-
-
 def user_email():
     return "alice.%s@example.com" % secrets.token_hex(4)
-
-
-def pg_only_env(**extra):
-    """Where the database is, and nothing about who logs in (lf.Server(pg=False) copies no PG*
-    variable): the user and the password must come from the Databricks credential."""
-    e = lf.pg_env()
-    env = {"PGHOST": e["PGHOST"], "PGPORT": e["PGPORT"], "PGDATABASE": e["PGDATABASE"],
-           "HOME": EMPTY_HOME}
-    env.update(extra)
-    return env
-
-
-def m2m_env(fw, **extra):
-    env = pg_only_env(DATABRICKS_HOST=fw.url, DATABRICKS_CLIENT_ID=fw.client_id,
-                      DATABRICKS_CLIENT_SECRET=fw.client_secret, LAKEBASE_ENDPOINT=fw.endpoint)
-    env.update(extra)
-    return env
-
-
-def start(t, env, args=(), wait_ready=True):
-    return t.server(["--workers", "1", "--pool-size", "2"] + list(args), env=env,
-                    wait_ready=wait_ready, pg=False)
 
 
 def lakefront_users():
@@ -100,18 +54,6 @@ def reqs(fw):
     return [(m, p, s) for _, m, p, s in fw.requests]
 
 
-def logs(s, msg):
-    return [l for l in s.lines if l.get("msg") == msg]
-
-
-def renewed(s):
-    return logs(s, "database credential renewed")
-
-
-def renewal_failures(s):
-    return logs(s, "database credential renewal failed")
-
-
 def lookups_ok(t, s, n=20, what="lookup"):
     for k in range(1, n + 1):
         r = s.get(ROW % (k * 4999 % 100000 + 1))
@@ -119,51 +61,6 @@ def lookups_ok(t, s, n=20, what="lookup"):
         t.eq(r.json.get("customer_id"), k * 4999 % 100000 + 1, what + " row")
     r = s.get(ROW % 999999999)
     t.error(r, 404, "ROW_NOT_FOUND", what + " of a missing row")
-
-
-def no_secrets(t, fw, servers, extra=()):
-    """No issued or presented secret (nor a 16-character piece of one, nor the Basic
-    authorization value) in any stdout or stderr line of the servers."""
-    text = "\n".join(
-        ["\n".join(l["unparsed"] if "unparsed" in l else repr(l) for l in s.lines) +
-         "\n" + "\n".join(s.stderr) for s in servers])
-    # The values as logged (JSON) and as parsed (repr) both count.
-    text += "\n".join(json.dumps(l) for s in servers for l in s.lines)
-    found = []
-    pool = list(fw.issued) + list(fw.presented) + list(extra) if fw else list(extra)
-    if fw:
-        pool.append(base64.b64encode(
-            ("%s:%s" % (fw.client_id, fw.client_secret)).encode()).decode())
-    for secret in pool:
-        if not secret or len(secret) < 16:
-            continue
-        for piece in (secret, secret[:16], secret[-16:]):
-            if piece in text:
-                found.append(piece[:6] + "...")
-    t.eq(found, [], "pieces of secrets found in lakefront's output")
-    return len(set(pool))
-
-
-class Workspace:
-    """A FakeWorkspace plus roles, stopped and dropped by close()."""
-
-    def __init__(self, client_id=None, **kw):
-        kw.setdefault("psql", lf.psql)
-        self.fw = FakeWorkspace(client_id or str(uuid.uuid4()), **kw).start()
-        self.roles = []
-
-    def role(self, name):
-        r = Role(name)
-        self.roles.append(r)
-        return r
-
-    def close(self, t):
-        for s in t.servers:
-            s.kill()
-        self.fw.stop()
-        for r in self.roles:
-            r.drop()
-        t.eq(self.fw.errors, [], "errors inside the fake workspace")
 
 
 def hammer(s, stop, out, n_threads=4, limit_s=120, bad=None):

@@ -248,7 +248,8 @@ def test_document_is_valid_openapi_3_1(t):
 def test_paths_and_schemas_follow_the_tables(t):
     doc = get_doc()
     listed = server().get("/api/v1/tables").json["tables"]
-    for path in ("/healthz", "/readyz", "/api/v1/tables", "/api/v1/tables/{name}", DOC):
+    for path in ("/healthz", "/readyz", "/api/v1/status", "/api/v1/tables",
+                 "/api/v1/tables/{name}", DOC):
         t.true(path in doc["paths"] and "get" in doc["paths"][path], "GET %s documented" % path)
     t.eq(doc["paths"]["/api/v1/tables/{name}"]["get"]["parameters"][0]["schema"]["enum"],
          [x["name"] for x in listed], "the metadata path names every table")
@@ -507,6 +508,34 @@ def test_error_and_catalog_bodies_validate(t):
     for path in ("/healthz", "/readyz"):
         schemas.response(doc["paths"][path]["get"], 200, server().get(path).json, path)
     schemas.response(doc["paths"][DOC]["get"], 200, doc, "the document itself")
+
+
+def test_status_body_validates(t):
+    """A real /api/v1/status validates against ServiceStatus, and so do the shapes the password
+    flow never shows (a Databricks credential, a failed renewal, no catalog yet): the schema
+    must accept what status.c writes in every state, and refuse a body missing a member."""
+    doc = get_doc()
+    schemas = Schemas(doc)
+    op = doc["paths"]["/api/v1/status"]["get"]
+    server().get("/api/v1/tables/gold.customer_features/rows/42")
+    r = server().get("/api/v1/status")
+    t.eq(r.status, 200, "status %r" % r)
+    schemas.response(op, 200, r.json, "/api/v1/status")
+    other = json.loads(r.body)
+    other["credential"] = {
+        "source": "databricks", "identity": "DATABRICKS_CLIENT_ID (service principal x)",
+        "target": "endpoint projects/p/branches/b/endpoints/e",
+        "expires_at": "2026-11-23T07:00:00.000Z",
+        "last_refresh": {"at": "2026-11-23T06:00:00.000Z", "result": "failed",
+                         "error": "database credential: HTTP 503"},
+        "refreshes": {"succeeded": 3, "failed": 1}}
+    other["catalog"] = {"loaded": False, "tables": 0, "refreshed_at": None,
+                        "error": "could not connect"}
+    schemas.response(op, 200, other, "a Databricks status before the catalog")
+    del other["lookups"]["found"]
+    errors = list(schemas.validator(deref(doc, op["responses"]["200"])["content"]
+                                    ["application/json"]["schema"]).iter_errors(other))
+    t.true(errors, "a body without lookups.found is refused")
 
 
 # ------------------------------------------------------------ live catalog

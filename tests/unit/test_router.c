@@ -236,6 +236,15 @@ static void test_method(void)
     CHECK(ok_kind("GET", "/api/v1/openapi.json", ROUTE_OPENAPI));
     CHECK(ok_kind("GET", "/metrics", ROUTE_METRICS));
     CHECK(ok_kind("GET", "/api/v1/metrics", ROUTE_METRICS));
+    CHECK(ok_kind("GET", "/api/v1/status", ROUTE_STATUS));
+    CHECK(ok_kind("HEAD", "/api/v1/status", ROUTE_STATUS));
+    CHECK(ok_kind("OPTIONS", "/api/v1/status", ROUTE_STATUS));
+    CHECK(ok_kind("GET", "/api/v1/status?pretty=1&%zz", ROUTE_STATUS)); /* query ignored */
+    CHECK(method_not_allowed("POST", "/api/v1/status"));
+    CHECK(method_not_allowed("DELETE", "/api/v1/status"));
+    CHECK(not_found("GET", "/api/v1/status/"));
+    CHECK(not_found("GET", "/api/v1/statusx"));
+    CHECK(not_found("GET", "/status"));
     CHECK(not_found("GET", "/metricsx"));
     CHECK(not_found("GET", "/api/v1/openapi.jsonx"));
     CHECK(method_not_allowed("POST", "/api/v1/openapi.json"));
@@ -775,6 +784,27 @@ static void test_decode(void)
     CHECK(router_decode("%ED%BF%BF", 9, 0, NULL) == NULL);
 }
 
+/* The template of a route: what logs and metrics name it by. */
+static const char *template_of(const char *method, const char *uri)
+{
+    struct route r;
+    (void)parse(method, uri, &r);
+    const char *t = router_template(&r);
+    route_free(&r);
+    return t;
+}
+
+static void test_templates(void)
+{
+    CHECK_STR(template_of("GET", "/healthz"), "/healthz");
+    CHECK_STR(template_of("GET", "/api/v1/status"), "/api/v1/status");
+    CHECK_STR(template_of("POST", "/api/v1/status"), "/api/v1/status"); /* a 405 counts there */
+    CHECK_STR(template_of("GET", "/api/v1/metrics"), "/metrics");
+    CHECK_STR(template_of("GET", ROWS "/42"), "/api/v1/tables/{table}/rows/{key}");
+    CHECK_STR(template_of("GET", ROWS "?id=42"), "/api/v1/tables/{table}/rows");
+    CHECK_STR(template_of("GET", "/nope"), "other");
+}
+
 int main(void)
 {
     test_routes();
@@ -789,5 +819,6 @@ int main(void)
     test_every_byte();
     test_lifecycle();
     test_decode();
+    test_templates();
     return TEST_REPORT();
 }
