@@ -48,6 +48,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "rng.h"
+#include "session.h"
 #include "xalloc.h"
 
 enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
@@ -425,20 +426,10 @@ static void conn_start(struct pconn *c, uint64_t now)
 static void conn_setup(struct pconn *c, uint64_t now)
 {
     const struct config *cfg = &c->pool->app->cfg;
-    /* One round trip for the whole session setup. The output formats are
-     * the ones rowjson's to_jsonb equivalence is stated for. Each SET gives
-     * one result; read_setup counts them down. */
-    char timeout[48];
-    snprintf(timeout, sizeof timeout, "SET statement_timeout = %d", cfg->statement_timeout_ms);
-    const char *const sets[] = {
-        "SET default_transaction_read_only = on", timeout, "SET TimeZone = 'UTC'",
-        "SET DateStyle = 'ISO, MDY'", "SET IntervalStyle = 'postgres'",
-        "SET bytea_output = 'hex'", "SET extra_float_digits = 1",
-    };
-    const int nsets = (int)(sizeof sets / sizeof sets[0]);
+    /* One round trip for the whole session setup (session.h); each SET
+     * gives one result, which read_setup counts down. */
     struct buf sql = BUF_INIT;
-    for (int i = 0; i < nsets; i++)
-        buf_printf(&sql, "%s%s", i ? "; " : "", sets[i]);
+    int nsets = session_setup_sql(&sql, cfg->statement_timeout_ms);
     bool sent = PQsetnonblocking(c->pg, 1) == 0 && PQsendQuery(c->pg, sql.data);
     buf_free(&sql);
     if (!sent) {

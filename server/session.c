@@ -3,7 +3,6 @@
 
 #include <stddef.h>
 
-/* Keep in step with conn_setup in pool.c (see session.h). */
 static const char *const fixed_sets[] = {
     "SET default_transaction_read_only = on", "SET TimeZone = 'UTC'",
     "SET DateStyle = 'ISO, MDY'",            "SET IntervalStyle = 'postgres'",

@@ -3,10 +3,9 @@
  *
  * They make Postgres format values the way rowjson's to_jsonb equivalence is
  * stated for (UTC, ISO dates, hex bytea, ...), make the session read-only
- * and bound each statement. `lakefront check` runs this list; pool.c's
- * conn_setup runs the same SETs from a copy of its own (it is being reworked
- * on another branch and is to use this list once that lands: until then a
- * change here must be made there too).
+ * and bound each statement. Every pool connection (pool.c, conn_setup) and
+ * `lakefront check` run this one list, so the check tests what the server
+ * will do.
  *
  * Pure: no libpq header, no I/O.
  */
