@@ -1,15 +1,41 @@
 /* etag: see etag.h. */
 #include "etag.h"
 
-#include "hash.h"
-
 #include <stdint.h>
 #include <string.h>
+
+/* Eight bytes at a time: the byte-wise FNV-1a this replaced was 2.4 % of
+ * lakefront's CPU at full load (tests/load/README.md), for a body of about
+ * 450 bytes. Each word is folded in with a multiply by an odd constant and
+ * a shift that brings its high bits down; the length goes in first (bodies
+ * that differ only by trailing zero bytes differ) and MurmurHash3's
+ * finalizer spreads every input bit over the whole tag. */
+static uint64_t body_hash(const char *p, size_t len)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)len * k);
+    uint64_t w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p + i, len - i);
+    h = (h ^ w) * k;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
 
 void etag_of(const char *body, size_t len, char out[ETAG_LEN])
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t h = hash_fnv1a(body, len);
+    uint64_t h = body_hash(body, len);
     out[0] = '"';
     for (int i = 0; i < 16; i++)
         out[1 + i] = hex[(h >> (60 - 4 * i)) & 0xf];

@@ -1,8 +1,8 @@
 /* etag: the entity tag of a response body, and If-None-Match.
  *
- * A row's ETag is strong and follows its bytes: a 64-bit FNV-1a hash of the
- * JSON body, written as 16 hex digits in quotes. The same row encoded the
- * same way gets the same tag on every worker and after a restart; any
+ * A row's ETag is strong and follows its bytes: a 64-bit hash of the JSON
+ * body (see etag.c), written as 16 hex digits in quotes. The same row
+ * encoded the same way gets the same tag on every worker and after a restart; any
  * change to a value changes the body and so the tag (a collision needs two
  * bodies of one resource with the same 64-bit hash).
  *
