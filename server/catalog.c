@@ -24,17 +24,33 @@
 
 /* Tables with a primary key, their columns in order, and each column's place
  * in the key (NULL when not a key column). Partitions are skipped: their
- * parent is the table clients know. */
+ * parent is the table clients know.
+ *
+ * A domain-typed column is described by its domain (format_type) but typed
+ * by the domain's ultimate base type, which is what Postgres sends for it
+ * and what a key is compared as: in "k = $1" the parameter gets the base
+ * type with no modifier. The batch statement casts its text keys to that
+ * same unconstrained base type; a cast to the domain would apply the
+ * domain's length or precision and cut 'abcd' to 'abc' (a wrong row). */
 static const char catalog_sql[] =
+    "WITH RECURSIVE dom(oid, base) AS ("
+    "    SELECT oid, typbasetype FROM pg_type WHERE typtype = 'd'"
+    "  UNION ALL"
+    "    SELECT dom.oid, t.typbasetype FROM dom JOIN pg_type t ON t.oid = dom.base"
+    "     WHERE t.typtype = 'd'),"
+    " base AS ("
+    "    SELECT dom.oid, dom.base FROM dom JOIN pg_type t ON t.oid = dom.base"
+    "     WHERE t.typtype <> 'd')"
     "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
-    "       a.atttypid, NOT a.attnotnull,"
+    "       COALESCE(b.base, a.atttypid), NOT a.attnotnull,"
     "       (SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
     "         WHERE k.attnum = a.attnum),"
-    "       format_type(a.atttypid, -1)"
+    "       format_type(COALESCE(b.base, a.atttypid), -1)"
     "  FROM pg_index i"
     "  JOIN pg_class c ON c.oid = i.indrelid"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace"
     "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    "  LEFT JOIN base b ON b.oid = a.atttypid"
     " WHERE i.indisprimary AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
     "   AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
     "   AND n.nspname NOT LIKE 'pg\\_%'"
@@ -78,7 +94,19 @@ static void select_list(struct buf *b, const struct cat_table *t, const size_t *
     }
 }
 
-/* The single-row statement: the key columns compared with $1, $2, ... */
+/* The column of key k. */
+static const struct cat_column *key_column(const struct cat_table *t, size_t k)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (t->cols[i].name == t->keys[k].name)
+            return &t->cols[i];
+    return NULL; /* not reached: catalog_load keeps only tables whose keys it found */
+}
+
+/* The single-row statement: the key columns compared with $1, $2, ... Each
+ * parameter is typed as its column's base type with no modifier (see
+ * catalog_sql), the type Postgres would infer for most keys anyway; for a
+ * composite key it would infer "record", which takes no input. */
 static void single_sql(struct buf *b, const struct cat_table *t, const size_t *idx, size_t n)
 {
     buf_puts(b, "SELECT ");
@@ -90,7 +118,7 @@ static void single_sql(struct buf *b, const struct cat_table *t, const size_t *i
     for (size_t k = 0; k < t->nkeys; k++) {
         buf_puts(b, k == 0 ? " WHERE " : " AND ");
         quote_ident(b, t->keys[k].name);
-        buf_printf(b, " = $%zu", k + 1);
+        buf_printf(b, " = $%zu::%s", k + 1, key_column(t, k)->basetype);
     }
 }
 
@@ -98,14 +126,14 @@ static void single_sql(struct buf *b, const struct cat_table *t, const size_t *i
  * step (WITH ORDINALITY keeps the request's order, duplicates included) and
  * joined to the table by its key. A key with no row still yields a row, all
  * NULL, which the leading "found" column tells apart. Each value is cast to
- * its column's type without the type modifier: a cast to varchar(20) or
- * numeric(10,2) would truncate or round the client's value and could match
- * another row. */
+ * its column's base type without the type modifier, as in single_sql: a cast
+ * to varchar(20) or numeric(10,2) would truncate or round the client's value
+ * and could match another row. */
 static void batch_sql(struct buf *b, const struct cat_table *t, const size_t *idx, size_t n)
 {
-    buf_puts(b, "SELECT r.");
-    quote_ident(b, t->keys[0].name);
-    buf_puts(b, " IS NOT NULL, ");
+    /* "found": the join met a row. Not "key IS NOT NULL", which is false
+     * for a composite key value with a NULL field. */
+    buf_puts(b, "SELECT r.ctid IS NOT NULL, ");
     select_list(b, t, idx, n, "r.");
     buf_puts(b, " FROM unnest(");
     for (size_t k = 0; k < t->nkeys; k++)
@@ -119,13 +147,9 @@ static void batch_sql(struct buf *b, const struct cat_table *t, const size_t *id
     quote_ident(b, t->table);
     buf_puts(b, " AS r ON ");
     for (size_t k = 0; k < t->nkeys; k++) {
-        const struct cat_column *col = NULL;
-        for (size_t i = 0; i < t->ncols && col == NULL; i++)
-            if (t->cols[i].name == t->keys[k].name)
-                col = &t->cols[i];
         buf_puts(b, k ? " AND r." : "r.");
         quote_ident(b, t->keys[k].name);
-        buf_printf(b, " = u.v%zu::%s", k + 1, col->basetype);
+        buf_printf(b, " = u.v%zu::%s", k + 1, key_column(t, k)->basetype);
     }
     buf_puts(b, " ORDER BY u.ord");
 }

@@ -21,9 +21,11 @@
 struct cat_column {
     char *name;
     char *type;    /* format_type(): "bigint", "character varying(20)", "text[]" */
-    char *basetype; /* the type with no modifier at all: "character varying", "bpchar"
-                       (not "character", which means char(1)) */
-    unsigned oid;  /* type OID */
+    char *basetype; /* the type of oid with no modifier at all: "character varying",
+                       "bpchar" (not "character", which means char(1)); a domain's
+                       base type, so that no cast applies its length */
+    unsigned oid;  /* type OID; for a domain, its ultimate base type's (what Postgres
+                      sends, and what a key is compared as) */
     int nullable;
     int keypos;    /* 1-based place in the primary key, 0 if not a key column */
 };

@@ -313,15 +313,16 @@ static char *first_key_sql(PGconn *conn, const struct cat_table *t)
     return buf_steal(&b, NULL);
 }
 
-/* Row 0 of res as the server writes it (http.c: by the result's own column
- * types), then parsed back to prove it is JSON. Returns its length, or 0
- * when it does not parse. The row is the user's data: it is never printed. */
-static size_t encode_row(const PGresult *res)
+/* Row 0 of res, its columns from col0 on, as the server writes it (http.c:
+ * by the result's own column types) into b, then parsed back to prove it is
+ * JSON. Returns its length, or 0 when it does not parse. The row is the
+ * user's data: it is never printed. */
+static size_t encode_row(const PGresult *res, int col0, struct buf *b_out)
 {
     struct buf b = BUF_INIT;
     buf_putc(&b, '{');
-    for (int i = 0, n = PQnfields(res); i < n; i++) {
-        if (i)
+    for (int i = col0, n = PQnfields(res); i < n; i++) {
+        if (i > col0)
             buf_putc(&b, ',');
         jsonw_cstr(&b, PQfname(res, i));
         buf_putc(&b, ':');
@@ -337,8 +338,59 @@ static size_t encode_row(const PGresult *res)
     cJSON *parsed = cJSON_ParseWithLength(b.data, b.len);
     size_t len = parsed != NULL ? b.len : 0;
     cJSON_Delete(parsed);
-    buf_free(&b);
+    *b_out = b;
     return len;
+}
+
+/* The batch statement (POST .../lookup, and the merged GETs of a busy
+ * server) for the same key: it must find the row, and the row must encode
+ * to the same bytes as the single-row lookup's. 0, or -1 with the reason. */
+static int batch_one(PGconn *conn, const struct cat_table *t, const PGresult *key,
+                     const struct buf *single, struct buf *what)
+{
+    struct buf lits = BUF_INIT, json = BUF_INIT;
+    size_t offs[KEYS_MAX];
+    const char *values[KEYS_MAX];
+    PGresult *prep = NULL, *res = NULL;
+    int rc = -1;
+
+    for (size_t i = 0; i < t->nkeys; i++) {
+        offs[i] = lits.len;
+        buf_putc(&lits, '{');
+        keys_array_elem(&lits, PQgetvalue(key, 0, (int)i));
+        buf_putc(&lits, '}');
+        buf_putc(&lits, '\0');
+    }
+    for (size_t i = 0; i < t->nkeys; i++)
+        values[i] = lits.data + offs[i];
+    prep = PQprepare(conn, t->batch_stmt, t->batch_sql, (int)t->nkeys, NULL);
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+        buf_printf(what, "cannot prepare the batch lookup: %.*s",
+                   (int)strcspn(PQresultErrorMessage(prep), "\n"), PQresultErrorMessage(prep));
+        goto out;
+    }
+    res = PQexecPrepared(conn, t->batch_stmt, (int)t->nkeys, values, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        buf_printf(what, "the batch lookup failed: %.*s",
+                   (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+        goto out;
+    }
+    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
+        buf_puts(what, "the batch lookup did not find the row the single-row lookup found");
+        goto out;
+    }
+    if (encode_row(res, 1, &json) == 0 || json.len != single->len ||
+        memcmp(json.data, single->data, json.len) != 0) {
+        buf_puts(what, "the batch lookup's row differs from the single-row lookup's");
+        goto out;
+    }
+    rc = 0;
+out:
+    PQclear(prep);
+    PQclear(res);
+    buf_free(&lits);
+    buf_free(&json);
+    return rc;
 }
 
 /* One table: prepare its lookup under the pool's statement name, look up
@@ -347,6 +399,7 @@ static size_t encode_row(const PGresult *res)
 static int lookup_one(PGconn *conn, const struct cat_table *t, struct buf *what)
 {
     PGresult *prep = NULL, *key = NULL, *row = NULL;
+    struct buf json = BUF_INIT;
     char *sql = NULL;
     int rc = -1;
 
@@ -364,7 +417,15 @@ static int lookup_one(PGconn *conn, const struct cat_table *t, struct buf *what)
         goto out;
     }
     if (PQntuples(key) == 0) {
-        buf_puts(what, "empty: statement prepared");
+        /* Nothing to look up: both statements must at least prepare. */
+        PQclear(row);
+        row = PQprepare(conn, t->batch_stmt, t->batch_sql, (int)t->nkeys, NULL);
+        if (PQresultStatus(row) != PGRES_COMMAND_OK) {
+            buf_printf(what, "cannot prepare the batch lookup: %.*s",
+                       (int)strcspn(PQresultErrorMessage(row), "\n"), PQresultErrorMessage(row));
+            goto out;
+        }
+        buf_puts(what, "empty: statements prepared");
         rc = 0;
         goto out;
     }
@@ -385,18 +446,21 @@ static int lookup_one(PGconn *conn, const struct cat_table *t, struct buf *what)
                    PQntuples(row));
         goto out;
     }
-    size_t len = encode_row(row);
+    size_t len = encode_row(row, 0, &json);
     if (len == 0) {
         buf_puts(what, "the row does not encode as JSON");
         goto out;
     }
-    buf_printf(what, "1 row, %d column%s encoded (%zu bytes)", PQnfields(row),
-               PQnfields(row) == 1 ? "" : "s", len);
+    if (batch_one(conn, t, key, &json, what) != 0)
+        goto out;
+    buf_printf(what, "1 row, %d column%s encoded (%zu bytes), batch form the same",
+               PQnfields(row), PQnfields(row) == 1 ? "" : "s", len);
     rc = 0;
 out:
     PQclear(prep);
     PQclear(key);
     PQclear(row);
+    buf_free(&json);
     free(sql);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -322,6 +323,19 @@ enum config_result config_load(struct config *c, int argc, char **argv, char *er
         c->port_from_app = true;
         free(c->host);
         c->host = xstrdup("0.0.0.0");
+    }
+    /* libpq's parse errors quote the text they stumbled on, which can be
+     * the password: the URL is parsed here, once, and a fault names the
+     * setting only. Past this point libpq never has a reason to quote it. */
+    if (c->database_url != NULL && c->database_url[0] != '\0') {
+        char *perr = NULL;
+        PQconninfoOption *opts = PQconninfoParse(c->database_url, &perr);
+        if (opts == NULL)
+            buf_puts(&errs, "LAKEFRONT_DATABASE_URL: not a postgresql:// URI or key=value "
+                            "string that libpq accepts (libpq's message is not shown: it "
+                            "could quote the password)\n");
+        PQconninfoFree(opts);
+        PQfreemem(perr);
     }
     if (c->statement_timeout_ms == 0)
         c->statement_timeout_ms = c->request_timeout_ms;

@@ -444,9 +444,13 @@ static void *oauth_main(void *arg)
         }
         o->failures++;
         o->failing = true;
-        o->last_refresh_at = now_s();
-        o->last_refresh_ok = 0;
-        o->refresh_failed++;
+        /* The counts are of database credentials, as the successes are:
+         * renewing only the workspace token is a step towards one. */
+        if (need_db) {
+            o->last_refresh_at = now_s();
+            o->last_refresh_ok = 0;
+            o->refresh_failed++;
+        }
         int64_t d = RETRY_MIN_S;
         for (unsigned i = 1; i < o->failures && d < RETRY_MAX_S; i++)
             d *= 2;

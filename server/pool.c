@@ -53,6 +53,10 @@
 
 enum pc_state { PC_DOWN = 0, PC_CONNECTING, PC_SETUP, PC_READY };
 
+/* Batch statements remembered as unable to merge (a handful at most:
+ * each is a table whose batch statement Postgres refuses). */
+#define POOL_UNMERGEABLE_MAX 16
+
 /* Lookups one batch (one Sync) takes before the next goes elsewhere. */
 #define BATCH_MAX 16
 
@@ -132,6 +136,9 @@ struct pool {
     size_t active;
     int in_done;                  /* inside a lookup's done callback */
     struct metrics *metrics;      /* the worker's, for database errors */
+    char unmergeable[POOL_UNMERGEABLE_MAX][24]; /* batch statements that failed on their
+                                                   own (deliver_merged): not merged again */
+    int nunmergeable;
     uint64_t reconnects;          /* conn_start after a connection's first */
     uint64_t rng;
 };
@@ -323,6 +330,16 @@ static void stmt_doubt_all(struct pool *p, const char *base)
             if (strcmp(c->stmts[k].base, base) == 0)
                 c->stmts[k].ready = false;
     }
+}
+
+/* Whether the batch statement named base failed here for a reason of its
+ * own (see deliver_merged): its table's lookups then go alone. */
+static bool unmergeable(const struct pool *p, const char *base)
+{
+    for (int i = 0; i < p->nunmergeable; i++)
+        if (strcmp(p->unmergeable[i], base) == 0)
+            return true;
+    return false;
 }
 
 static bool pool_down(const struct pool *p)
@@ -542,9 +559,9 @@ static bool send_statement(struct pconn *c, const char *base, const char *sql, b
          * for ever new selections costs time, not memory. */
         return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
     if (!st->ready) {
-        /* Parameter types are left to Postgres: it infers each from its key
-         * column, so a key travels as text and is parsed by the column's
-         * own input function. */
+        /* No parameter types here: the statement's casts give them (the
+         * key column's base type, catalog.c), so a key travels as text and
+         * is parsed by the column's own input function. */
         st->gen++;
         stmt_name(e->stmt, sizeof e->stmt, st);
         if (!PQsendPrepare(c->pg, e->stmt, sql, nparams, NULL))
@@ -615,7 +632,7 @@ static bool send_merged(struct pconn *c, struct lookup *first, int n)
 static bool send_lookup(struct pconn *c, struct lookup *lk)
 {
     c->batch++;
-    if (lk->merge_stmt != NULL && !lk->nomerge) {
+    if (lk->merge_stmt != NULL && !lk->nomerge && !unmergeable(c->pool, lk->merge_stmt)) {
         c->held[c->nheld++] = lk;
         lk->conn = c;
         return true;
@@ -707,8 +724,19 @@ static enum lookup_status classify(const char *state)
     return LOOKUP_DB_ERROR;
 }
 
-/* The result of a merged statement: each lookup of the chain gets its row;
- * on an error that any one key may have caused, each goes again alone. */
+/* The result of a merged statement: each lookup of the chain gets its row.
+ * On an error, what the error says decides:
+ *   - the statement went stale (0A000, 26000): prepared anew, lookups sent again;
+ *   - skipped for another lookup's error (no state of its own): sent again, merged;
+ *   - a value Postgres refused (class 22, or 23: a domain's CHECK): one key may be
+ *     at fault, so each lookup goes again alone and gets its own answer;
+ *   - the database timed out, is unreachable or the table is gone: every lookup
+ *     gets that answer, as it would have alone;
+ *   - anything else is the batch statement's own failure on this table (an
+ *     operator or collation the single-row statement does not need): logged once,
+ *     and the table's lookups go alone from now on.
+ * Resending costs no attempt; a lookup whose deadline passed meanwhile gets the
+ * error itself. */
 static void deliver_merged(struct pconn *c, struct inflight *e, PGresult *res, uint64_t now)
 {
     struct pool *p = c->pool;
@@ -726,30 +754,65 @@ static void deliver_merged(struct pconn *c, struct inflight *e, PGresult *res, u
         }
         return;
     }
-    const char *state = st == PGRES_PIPELINE_ABORTED ? e->pre_state
-                                                     : PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state == NULL)
-        state = "";
-    /* A statement gone stale or missing is prepared anew at the next send;
-     * the lookups' own retries take it from there. */
-    if (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0) {
+    const char *state, *msg;
+    if (st == PGRES_PIPELINE_ABORTED) {
+        state = e->pre_state;
+        msg = e->pre_msg;
+    } else if (st == PGRES_TUPLES_OK) {
+        state = "XX000";
+        msg = "the batch statement returned another number of rows than keys";
+    } else {
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (state == NULL)
+            state = "XX000";
+        if (msg == NULL)
+            msg = PQresultErrorMessage(res);
+    }
+    bool stale = strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0;
+    bool skipped = st == PGRES_PIPELINE_ABORTED && state[0] == '\0';
+    enum lookup_status ls = classify(state);
+    if (stale) {
         stmt_doubt(c, e->stmt);
         if (strcmp(state, "0A000") == 0)
             stmt_doubt_all(p, lk->merge_stmt);
+    } else if (!skipped && (ls == LOOKUP_TIMEOUT || ls == LOOKUP_UNAVAILABLE ||
+                            ls == LOOKUP_TABLE_GONE)) {
+        if (ls == LOOKUP_TABLE_GONE)
+            app_catalog_kick(p->app);
+        for (; lk != NULL; lk = next) {
+            next = lk->gnext;
+            lk->gnext = NULL;
+            lk->conn = NULL;
+            metrics_db_error(p->metrics, state);
+            fail(p, lk, ls, state, msg);
+        }
+        return;
+    } else if (!skipped && ls != LOOKUP_INVALID_KEY && strncmp(state, "23", 2) != 0 &&
+               !unmergeable(p, lk->merge_stmt)) {
+        if (p->nunmergeable < POOL_UNMERGEABLE_MAX)
+            snprintf(p->unmergeable[p->nunmergeable++], sizeof p->unmergeable[0], "%s",
+                     lk->merge_stmt);
+        metrics_db_error(p->metrics, state);
+        struct logline l;
+        if (logline_begin(&l, LOG_WARN, "lookups of a table will not be merged", NULL)) {
+            logline_str(&l, "table", lk->table->name);
+            logline_str(&l, "sqlstate", state);
+            logline_str(&l, "error", msg);
+            logline_end(&l);
+        }
     }
-    /* Skipped for another lookup's error (no state of its own): again,
-     * merged. Anything else: again, alone. Neither counts as an attempt. */
-    bool alone = st != PGRES_PIPELINE_ABORTED || e->pre_state[0] != '\0';
     for (; lk != NULL; lk = next) {
         next = lk->gnext;
         lk->gnext = NULL;
         lk->conn = NULL;
         lk->attempts--;
-        lk->nomerge = alone;
+        lk->nomerge = !skipped;
         if (lk->deadline_us > now)
             queue_push(p, lk, true);
         else
-            fail(p, lk, LOOKUP_TIMEOUT, "57014", "the database did not answer in time");
+            fail(p, lk, skipped ? LOOKUP_TIMEOUT : ls, skipped ? "57014" : state,
+                 skipped ? "the database did not answer in time" : msg);
     }
 }
 

@@ -229,6 +229,21 @@ INSERT INTO lf_test.keys_bpchar VALUES ('a', 1), ('abc', 2);
 CREATE TABLE lf_test.keys_bit (k bit(4) PRIMARY KEY, v integer);
 INSERT INTO lf_test.keys_bit VALUES (B'1000', 1), (B'1011', 2);
 
+-- Domains with a length or precision: a cast to the domain would cut or
+-- round the client's value; the key is compared as the base type.
+CREATE DOMAIN lf_test.code3 AS char(3);
+CREATE TABLE lf_test.keys_domain (k lf_test.code3 PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_domain VALUES ('abc', 1), ('ab', 2);
+
+CREATE DOMAIN lf_test.price AS numeric(8, 2);
+CREATE TABLE lf_test.keys_price (k lf_test.price PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_price VALUES (1.01, 1), (2.00, 2);
+
+-- A composite key value with a NULL field is a key like any other.
+CREATE TYPE lf_test.pair AS (a integer, b integer);
+CREATE TABLE lf_test.keys_pair (k lf_test.pair PRIMARY KEY, v integer);
+INSERT INTO lf_test.keys_pair VALUES (ROW(1, NULL), 1), (ROW(1, 2), 2);
+
 -- Column selection: names that need quoting, a comma inside a name, and a
 -- key column called "select" (then ?select= is the key, not a selection).
 CREATE TABLE lf_test.odd_columns (

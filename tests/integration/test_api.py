@@ -624,6 +624,24 @@ def test_numeric_keys(t):
         invalid_key(t, rows_path(T, k), "numeric %r" % k, sqlstate="22P02")
 
 
+def test_keys_with_a_modifier_a_domain_or_a_composite_type(t):
+    # The key is compared as its base type with no length: never cut to fit.
+    for T, k, want in (("lf_test.keys_varchar", "abcde", {"k": "abcde", "v": 1}),
+                       ("lf_test.keys_varchar", "abcdefgh", None),
+                       ("lf_test.keys_bpchar", "abc", {"k": "abc  ", "v": 2}),
+                       ("lf_test.keys_bpchar", "abc  ", {"k": "abc  ", "v": 2}),
+                       ("lf_test.keys_domain", "abc", {"k": "abc", "v": 1}),
+                       ("lf_test.keys_domain", "abcd", None),
+                       ("lf_test.keys_price", "1.01", {"k": Decimal("1.01"), "v": 1}),
+                       ("lf_test.keys_price", "1.005", None),
+                       ("lf_test.keys_pair", "(1,)", {"k": "(1,)", "v": 1}),
+                       ("lf_test.keys_pair", "(1,2)", {"k": "(1,2)", "v": 2})):
+        if want is None:
+            t.eq(req(rows_path(T, k)).status, 404, "%s %r is no row" % (T, k))
+        else:
+            t.eq(hit(t, rows_path(T, k)), want, "%s %r" % (T, k))
+
+
 def test_malformed_percent_escapes_are_400(t):
     T = "/api/v1/tables/lf_test.keys_text/rows"
     for path in (T + "/%", T + "/%4", T + "/%zz", T + "/a%2", T + "/a%G1b", T + "/%%41",

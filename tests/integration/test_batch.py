@@ -146,6 +146,16 @@ def test_values_are_not_truncated_or_rounded_to_the_column_type(t):
          "char(5): 'abc' is not cut to 'a'; trailing blanks do not count, as in char comparison")
     r = lookup("lf_test.keys_bit", {"keys": ["1011", "1000", "1", "10110"]})
     t.eq([row and row["v"] for row in r.json["rows"]], [2, 1, None, None], "bit(4)")
+    # A domain keeps its base type's length and precision: a cast to the
+    # domain would turn 'abcd' into 'abc' and 1.005 into 1.01.
+    r = lookup("lf_test.keys_domain", {"keys": ["abcd", "abc", "ab", "ab "]})
+    t.eq([row and row["v"] for row in r.json["rows"]], [None, 1, 2, 2], "domain over char(3)")
+    r = lookup("lf_test.keys_price", {"keys": ["1.005", "1.01", 2, "2.001"]})
+    t.eq([row and row["v"] for row in r.json["rows"]], [None, 1, 2, None],
+         "domain over numeric(8,2)")
+    # "found" means a row was joined, also for a composite key with a NULL field.
+    r = lookup("lf_test.keys_pair", {"keys": ["(1,)", "(1,2)", "(2,)"]})
+    t.eq([row and row["v"] for row in r.json["rows"]], [1, 2, None], "composite key")
 
 
 def test_text_keys_with_quotes_braces_and_backslashes(t):

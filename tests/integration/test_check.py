@@ -175,7 +175,7 @@ def test_passes_against_the_test_cluster(t):
     looked = [l.split()[1] for l in r.details("lookups", "lookup ")]
     t.eq(len(looked), n, "one lookup line per table\n%s" % r)
     t.eq(len(set(looked)), n, "each table once")
-    t.true(all(re.search(r" [\d.]+ ms  1 row, \d+ columns? encoded \(\d+ bytes\)$", l)
+    t.true(all(re.search(r" [\d.]+ ms  1 row, \d+ columns? encoded \(\d+ bytes\), batch form the same$", l)
                for l in r.details("lookups", "lookup ")), "lookup lines\n%s" % r)
     t.eq(r.text("lookups").split("\n")[0], "%d looked up and encoded, 0 empty" % n, "summary")
     # The rows are the user's data: neither a key nor a value is printed.
@@ -206,7 +206,7 @@ def test_flags_and_an_empty_table(t):
         t.eq(r.text("catalog"), "1 table to serve\nserves lf_check_empty.t (key id; 2 columns)",
              "catalog")
         t.eq(len(r.details("lookups", "lookup lf_check_empty.t ")), 1, "lookup line\n%s" % r)
-        t.true(r.text("lookups").endswith("ms  empty: statement prepared"), "empty\n%s" % r)
+        t.true(r.text("lookups").endswith("ms  empty: statements prepared"), "empty\n%s" % r)
         t.true(r.text("lookups").startswith("0 looked up and encoded, 1 empty"), "summary")
         clean(t, r)  # the URL's password is PGPASSWORD, which clean() always looks for
     finally:

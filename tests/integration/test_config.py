@@ -58,6 +58,14 @@ def test_no_secret_in_logs_or_errors(t):
     r = run(["--pool-size=abc"], {"LAKEFRONT_DATABASE_URL": url})
     t.eq(r.returncode, 2, "exit code")
     t.true(secret not in r.stderr + r.stdout, "the URL's password is not printed")
+    # A URL libpq cannot parse: libpq's own message would quote the password.
+    for bad in ("postgresql://nobody:%s%%zz@127.0.0.1/db" % secret,
+                "host=127.0.0.1 password=%s dbname" % secret,
+                "postgresql://nobody:%s@127.0.0.1/db?nosuchoption=1" % secret):
+        r = run([], {"LAKEFRONT_DATABASE_URL": bad})
+        t.eq(r.returncode, 2, "exit code for %r" % bad.replace(secret, "..."))
+        t.true("LAKEFRONT_DATABASE_URL" in r.stderr, "names the setting: %s" % r.stderr)
+        t.true(secret not in r.stderr + r.stdout, "the password is not printed")
     # Running against an unreachable database: logs, /readyz and lookups
     # explain the failure without the password.
     s = t.server(["--connect-timeout-ms", "500"], env={"LAKEFRONT_DATABASE_URL": url},

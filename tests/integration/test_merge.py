@@ -1,7 +1,8 @@
 """Merged lookups (pool.c): single-row lookups of one table that meet in one loop turn are
 answered by one execution of the table's batch statement. A client must not be able to tell:
 under a burst that queues behind a lock, every request gets exactly the status, body and ETag
-it gets alone, with hits, misses, duplicates, composite and quoted keys, char(n) keys, keys
+it gets alone, with hits, misses, duplicates, composite and quoted keys, char(n) keys, domain
+and composite-type keys, keys
 Postgres refuses (the merged statement fails and each lookup goes again alone) and column
 selections (never merged) all mixed in. The burst must really merge: the merged-statement
 counters of /metrics rise.
@@ -34,7 +35,13 @@ def burst_paths():
               "/api/v1/tables/lf_test.keys_date/rows/2024-02-29",
               "/api/v1/tables/lf_test.keys_date/rows/2024-02-30",
               "/api/v1/tables/lf_test.keys_bpchar/rows/abc",
-              "/api/v1/tables/lf_test.keys_bpchar/rows/a"]
+              "/api/v1/tables/lf_test.keys_bpchar/rows/a",
+              "/api/v1/tables/lf_test.keys_domain/rows/abcd",
+              "/api/v1/tables/lf_test.keys_domain/rows/abc",
+              "/api/v1/tables/lf_test.keys_price/rows/1.005",
+              "/api/v1/tables/lf_test.keys_price/rows/1.01",
+              "/api/v1/tables/lf_test.keys_pair/rows/" + q("(1,)"),
+              "/api/v1/tables/lf_test.keys_pair/rows/" + q("(1,2)")]
     return paths
 
 
