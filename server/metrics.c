@@ -147,16 +147,21 @@ static uint64_t sum_of(struct metrics *const *all, int n, size_t offset)
 
 #define SUM(field) sum_of(all, n, offsetof(struct metrics, field))
 
+/* Requests of route r, method m and status slot s, summed over the loops. */
+static uint64_t requests_of(struct metrics *const *all, int n, int r, int m, int s)
+{
+    size_t o = offsetof(struct metrics, requests) +
+               (((size_t)r * MM_N + (size_t)m) * METRICS_NSTATUS + (size_t)s) * sizeof(uint64_t);
+    return sum_of(all, n, o);
+}
+
 void metrics_summarize(struct metrics *const *all, int n, struct metrics_summary *out)
 {
     memset(out, 0, sizeof *out);
     for (int r = 0; r < MR_N; r++)
         for (int m = 0; m < MM_N; m++)
             for (int s = 0; s < METRICS_NSTATUS; s++) {
-                size_t o = offsetof(struct metrics, requests) +
-                           (((size_t)r * MM_N + (size_t)m) * METRICS_NSTATUS + (size_t)s) *
-                               sizeof(uint64_t);
-                uint64_t v = sum_of(all, n, o);
+                uint64_t v = requests_of(all, n, r, m, s);
                 if (v == 0)
                     continue;
                 /* The "other" slot is neither kind of error: nothing here
@@ -217,10 +222,7 @@ void metrics_render(struct buf *b, struct metrics *const *all, int n, const stru
     for (int r = 0; r < MR_N; r++)
         for (int m = 0; m < MM_N; m++)
             for (int s = 0; s < METRICS_NSTATUS; s++) {
-                size_t o = offsetof(struct metrics, requests) +
-                           (((size_t)r * MM_N + (size_t)m) * METRICS_NSTATUS + (size_t)s) *
-                               sizeof(uint64_t);
-                uint64_t v = sum_of(all, n, o);
+                uint64_t v = requests_of(all, n, r, m, s);
                 if (v == 0)
                     continue; /* a series appears with its first request */
                 if (s < METRICS_NSTATUS - 1)

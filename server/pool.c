@@ -724,6 +724,25 @@ static enum lookup_status classify(const char *state)
     return LOOKUP_DB_ERROR;
 }
 
+/* The SQLSTATE and primary message of a failed result for ring entry e: for
+ * one skipped after an error (PIPELINE_ABORTED), what its own Prepare said,
+ * if anything ("" then). */
+static void result_error(const PGresult *res, const struct inflight *e, const char **state,
+                         const char **msg)
+{
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+        *state = e->pre_state;
+        *msg = e->pre_msg;
+        return;
+    }
+    *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (*state == NULL)
+        *state = "XX000";
+    if (*msg == NULL)
+        *msg = PQresultErrorMessage(res);
+}
+
 /* The result of a merged statement: each lookup of the chain gets its row.
  * On an error, what the error says decides:
  *   - the statement went stale (0A000, 26000): prepared anew, lookups sent again;
@@ -755,19 +774,11 @@ static void deliver_merged(struct pconn *c, struct inflight *e, PGresult *res, u
         return;
     }
     const char *state, *msg;
-    if (st == PGRES_PIPELINE_ABORTED) {
-        state = e->pre_state;
-        msg = e->pre_msg;
-    } else if (st == PGRES_TUPLES_OK) {
+    if (st == PGRES_TUPLES_OK) {
         state = "XX000";
         msg = "the batch statement returned another number of rows than keys";
     } else {
-        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        if (state == NULL)
-            state = "XX000";
-        if (msg == NULL)
-            msg = PQresultErrorMessage(res);
+        result_error(res, e, &state, &msg);
     }
     bool stale = strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0;
     bool skipped = st == PGRES_PIPELINE_ABORTED && state[0] == '\0';
@@ -846,17 +857,7 @@ static void deliver(struct pconn *c, struct inflight *e, PGresult *res, uint64_t
         return;
     }
     const char *state, *msg;
-    if (st == PGRES_PIPELINE_ABORTED) {
-        state = e->pre_state;
-        msg = e->pre_msg;
-    } else {
-        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        if (state == NULL)
-            state = "XX000";
-        if (msg == NULL)
-            msg = PQresultErrorMessage(res);
-    }
+    result_error(res, e, &state, &msg);
     e->lk = NULL;
     lk->conn = NULL;
 
