@@ -1226,7 +1226,7 @@ static void schemas_fixed(struct jw *w)
            "until a renewal has ended (always, for a password).\","
            "\"required\":[\"at\",\"result\",\"error\"],"
            "\"properties\":{\"at\":{\"$ref\":\"#/components/schemas/Time\"},"
-           "\"result\":{\"type\":\"string\",\"enum\":[\"ok\",\"failed\"]},"
+           "\"result\":{\"type\":\"string\",\"enum\":[\"success\",\"failure\"]},"
            "\"error\":{\"type\":[\"string\",\"null\"]}}},"
            "\"refreshes\":{\"type\":\"object\",\"required\":[\"succeeded\",\"failed\"],"
            "\"properties\":{\"succeeded\":{\"$ref\":\"#/components/schemas/Count\"},"

@@ -55,7 +55,7 @@ static void credential(struct buf *b, const struct creds_info *c)
     } else {
         buf_puts(b, "{\"at\":");
         status_time(b, c->last_refresh_at);
-        buf_puts(b, c->last_refresh_ok ? ",\"result\":\"ok\"" : ",\"result\":\"failed\"");
+        buf_puts(b, c->last_refresh_ok ? ",\"result\":\"success\"" : ",\"result\":\"failure\"");
         buf_puts(b, ",\"error\":");
         str_or_null(b, c->last_refresh_ok ? NULL : c->last_error);
         buf_putc(b, '}');

@@ -526,7 +526,7 @@ def test_status_body_validates(t):
         "source": "databricks", "identity": "DATABRICKS_CLIENT_ID (service principal x)",
         "target": "endpoint projects/p/branches/b/endpoints/e",
         "expires_at": "2026-11-23T07:00:00.000Z",
-        "last_refresh": {"at": "2026-11-23T06:00:00.000Z", "result": "failed",
+        "last_refresh": {"at": "2026-11-23T06:00:00.000Z", "result": "failure",
                          "error": "database credential: HTTP 503"},
         "refreshes": {"succeeded": 3, "failed": 1}}
     other["catalog"] = {"loaded": False, "tables": 0, "refreshed_at": None,

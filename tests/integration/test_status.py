@@ -226,7 +226,7 @@ def test_databricks_credential(t):
                "expires_at %r, minted %r" % (c["expires_at"], minted[0]["expires_at"]))
         t.true(when(c["expires_at"]) > time.time() + 3000, "expires in about an hour")
         last = c["last_refresh"]
-        t.eq((last["result"], last["error"]), ("ok", None), "last refresh")
+        t.eq((last["result"], last["error"]), ("success", None), "last refresh")
         t.true(abs(when(last["at"]) - minted[0]["time"]) < 2, "last refresh at %r" % last)
         t.eq(c["refreshes"], {"succeeded": 1, "failed": 0}, "refreshes")
         m = samples(s)
@@ -261,7 +261,7 @@ def test_databricks_renewals_and_a_failing_endpoint(t):
         lf.wait_for(lambda: refreshes(s, "failure") >= 1, 15, "a failed renewal counted")
         r = status(s)
         c = r.json["credential"]
-        t.eq(c["last_refresh"]["result"], "failed", "last refresh result")
+        t.eq(c["last_refresh"]["result"], "failure", "last refresh result")
         err = c["last_refresh"]["error"]
         t.true(err.startswith("database credential: HTTP 503"), "the error names the call: %r"
                % err)
@@ -275,7 +275,7 @@ def test_databricks_renewals_and_a_failing_endpoint(t):
         # Retried with backoff (1, 2, 4 s... jittered).
         lf.wait_for(lambda: refreshes(s, "success") > ok_before, 20, "a renewal after the fault")
         c = status(s).json["credential"]
-        t.eq((c["last_refresh"]["result"], c["last_refresh"]["error"]), ("ok", None),
+        t.eq((c["last_refresh"]["result"], c["last_refresh"]["error"]), ("success", None),
              "last refresh ok again")
         t.eq(s.stop(), 0, "exit code")
         no_secrets(t, fw, t.servers)
