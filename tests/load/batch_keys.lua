@@ -15,32 +15,21 @@
 -- No response() callback, for the reason random_keys.lua gives: every
 -- non-2xx response counts as "other".
 
-local table_name = os.getenv("TABLE") or "gold.customer_features"
-local rows = tonumber(os.getenv("N") or "1000000")
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
+local table_name, rows, max_id = common.settings()
 local batch = tonumber(os.getenv("BATCH") or "10")
-if rows == nil or rows < 1 then
-    error("N must be a positive number, got " .. tostring(os.getenv("N")))
-end
 if batch == nil or batch < 1 then
     error("BATCH must be a positive number, got " .. tostring(os.getenv("BATCH")))
 end
-local max_id = math.floor(rows * 1.01)
 local path = "/api/v1/tables/" .. table_name .. "/lookup"
 local headers = {["Content-Type"] = "application/json"}
 
 local threads = {}
-
-function setup(thread)
-    thread:set("thread_no", #threads + 1)
-    table.insert(threads, thread)
-end
+setup = common.keep_threads(threads)
 
 function init(args)
-    local salt = tonumber(tostring({}):match("0x(%x+)") or "0", 16) or 0
-    math.randomseed(os.time() * 1000 + thread_no * 7919 + salt % 100003)
-    for _ = 1, 10 do
-        math.random()
-    end
+    common.seed(thread_no)
 end
 
 local ids = {}
@@ -55,16 +44,7 @@ end
 function done(summary, latency, requests)
     local non2xx = summary.errors.status
     io.write(string.format("STATUS 200=%d other=%d\n", summary.requests - non2xx, non2xx))
-    local function ms(us)
-        return us / 1000.0
-    end
-    io.write(string.format("LATENCY p50=%.3f p90=%.3f p99=%.3f max=%.3f mean=%.3f\n",
-        ms(latency:percentile(50)), ms(latency:percentile(90)),
-        ms(latency:percentile(99)), ms(latency.max), ms(latency.mean)))
-    local e = summary.errors
     local seconds = summary.duration / 1e6
     local rps = seconds > 0 and summary.requests / seconds or 0
-    io.write(string.format(
-        "REQUESTS total=%d seconds=%.3f rps=%.1f keys_per_s=%.1f connect_err=%d read_err=%d write_err=%d timeout_err=%d\n",
-        summary.requests, seconds, rps, rps * batch, e.connect, e.read, e.write, e.timeout))
+    common.report(summary, latency, string.format("keys_per_s=%.1f", rps * batch))
 end

@@ -1,6 +1,6 @@
 -- wrk script: primary-key lookups of uniformly random ids.
 --
---   TABLE=gold.customer_features N=100000 \
+--   TABLE=gold.customer_features N=1000000 \
 --     wrk -t2 -c64 -d10s --latency -s tests/load/random_keys.lua http://127.0.0.1:PORT
 --
 -- Asks GET /api/v1/tables/<TABLE>/rows/<id> with id uniform in 1..N*1.01, so
@@ -25,12 +25,9 @@
 --           most one per connection; about 1 % of them are misses)
 -- It measures nothing itself and asserts nothing.
 
-local table_name = os.getenv("TABLE") or "gold.customer_features"
-local rows = tonumber(os.getenv("N") or "100000")
-if rows == nil or rows < 1 then
-    error("N must be a positive number, got " .. tostring(os.getenv("N")))
-end
-local max_id = math.floor(rows * 1.01)
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
+local table_name, rows, max_id = common.settings()
 local prefix = "/api/v1/tables/" .. table_name .. "/rows/"
 
 -- ------------------------------------------------------------ main state
@@ -38,27 +35,16 @@ local prefix = "/api/v1/tables/" .. table_name .. "/rows/"
 -- that done() can read their counters with thread:get.
 
 local threads = {}
-
-function setup(thread)
-    thread:set("thread_no", #threads + 1)
-    table.insert(threads, thread)
-end
+setup = common.keep_threads(threads)
 
 -- ------------------------------------------------------------ thread state
--- init(), request() and response() run in each thread's own Lua state.
+-- init() and request() run in each thread's own Lua state.
 
 -- missing (a global, so that done() can fetch it with thread:get) counts the
 -- requests this thread sent for ids past N.
 
 function init(args)
-    -- os.time() alone would give both threads of one run the same sequence;
-    -- the thread number and the address of a fresh table tell them apart.
-    local salt = tonumber(tostring({}):match("0x(%x+)") or "0", 16) or 0
-    math.randomseed(os.time() * 1000 + thread_no * 7919 + salt % 100003)
-    -- LuaJIT's first draws after a seed are poorly spread; throw some away.
-    for _ = 1, 10 do
-        math.random()
-    end
+    common.seed(thread_no)
     missing = 0
 end
 
@@ -81,19 +67,5 @@ function done(summary, latency, requests)
     local missing = math.min(sent_missing, non2xx)
     io.write(string.format("STATUS 200=%d 404=%d other=%d\n",
         summary.requests - non2xx, missing, non2xx - missing))
-
-    -- wrk keeps latencies in microseconds.
-    local function ms(us)
-        return us / 1000.0
-    end
-    io.write(string.format("LATENCY p50=%.3f p90=%.3f p99=%.3f max=%.3f mean=%.3f\n",
-        ms(latency:percentile(50)), ms(latency:percentile(90)),
-        ms(latency:percentile(99)), ms(latency.max), ms(latency.mean)))
-
-    local e = summary.errors
-    local seconds = summary.duration / 1e6
-    io.write(string.format(
-        "REQUESTS total=%d seconds=%.3f rps=%.1f connect_err=%d read_err=%d write_err=%d timeout_err=%d\n",
-        summary.requests, seconds, seconds > 0 and summary.requests / seconds or 0,
-        e.connect, e.read, e.write, e.timeout))
+    common.report(summary, latency, "")
 end
