@@ -762,6 +762,16 @@ static double open_fds(void)
     return n - 1; /* the directory being read */
 }
 
+/* Every loop's metrics, for a scrape or the status page to sum (the caller
+ * frees the array, not the metrics). */
+static struct metrics **every_loops_metrics(struct app *a)
+{
+    struct metrics **all = xcalloc((size_t)a->nworkers, sizeof *all);
+    for (int i = 0; i < a->nworkers; i++)
+        all[i] = a->workers[i]->metrics;
+    return all;
+}
+
 /* GET /metrics and /api/v1/metrics: every loop's counters summed, with the
  * catalog's, the credential's and the process's figures. Off with LAKEFRONT_METRICS=off:
  * then these paths do not exist. */
@@ -772,9 +782,7 @@ static void serve_metrics(struct request *rq)
         respond_error(rq, 404, "NOT_FOUND", "no such endpoint; see /api/v1/tables", NULL, 0, NULL);
         return;
     }
-    struct metrics **all = xcalloc((size_t)a->nworkers, sizeof *all);
-    for (int i = 0; i < a->nworkers; i++)
-        all[i] = a->workers[i]->metrics;
+    struct metrics **all = every_loops_metrics(a);
     long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
     struct metrics_extra x = {
         .version = LF_VERSION,
@@ -808,9 +816,7 @@ static void serve_metrics(struct request *rq)
 static void serve_status(struct request *rq)
 {
     struct app *a = rq->w->app;
-    struct metrics **all = xcalloc((size_t)a->nworkers, sizeof *all);
-    for (int i = 0; i < a->nworkers; i++)
-        all[i] = a->workers[i]->metrics;
+    struct metrics **all = every_loops_metrics(a);
     struct creds_info ci;
     creds_info(a->creds, &ci);
     char catalog_error[256];
