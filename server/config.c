@@ -54,7 +54,7 @@ static const struct setting settings[] = {
     {"LAKEFRONT_REQUEST_TIMEOUT_MS", "request-timeout-ms", T_INT, OFF(request_timeout_ms), "5000",
      10, 600000, "deadline of a lookup, queueing included"},
     {"LAKEFRONT_PIPELINE_DEPTH", "pipeline-depth", T_INT, OFF(pipeline_depth), "64", 1, 4096,
-     "lookups in flight on one connection (libpq pipeline mode)"},
+     "lookups one round trip of a connection carries (libpq pipeline mode)"},
     {"LAKEFRONT_CONN_MAX_LIFETIME_S", "conn-max-lifetime-s", T_INT, OFF(conn_max_lifetime_s),
      "3600", 1, 259200, "a database connection is replaced after this many seconds"},
     {"LAKEFRONT_CONNECT_TIMEOUT_MS", "connect-timeout-ms", T_INT, OFF(connect_timeout_ms), "5000",

@@ -2,12 +2,14 @@
  *
  * Each worker owns one pool; everything here runs on that worker's thread
  * (the "loop thread"), driven by its epoll set. Connections are non-blocking
- * libpq connections in pipeline mode: a lookup is one PQsendQueryPrepared
- * plus a sync, and many lookups are in flight on one connection at once (up
- * to pipeline_depth). Single-row lookups of one table that meet in the same
- * loop turn are merged into one execution of the table's batch statement
- * (see merge_stmt). Lookups that find every connection full wait in a
- * bounded FIFO queue; every lookup has a deadline.
+ * libpq connections in pipeline mode: the lookups of one batch (up to
+ * pipeline_depth) go as prepared statements behind one Sync, in one write.
+ * A connection carries one batch at a time, and a worker starts a new batch
+ * only when none of its own is in flight or when a whole batch is waiting
+ * (pool.c, pick); lookups that arrive meanwhile wait in a bounded FIFO queue
+ * and go together in the next. Single-row lookups of one table in one batch
+ * are merged into one execution of the table's batch statement (see
+ * merge_stmt). Every lookup has a deadline.
  *
  * A connection is logged in with the credential the provider gives at that
  * moment, made read-only with statement_timeout, TimeZone=UTC and the output
