@@ -6,6 +6,10 @@ and composite-type keys, keys
 Postgres refuses (the merged statement fails and each lookup goes again alone) and column
 selections (never merged) all mixed in. The burst must really merge: the merged-statement
 counters of /metrics rise.
+
+A worker keeps one batch in flight: what arrives meanwhile waits in lakefront, not in
+Postgres, and goes together when the round trip returns, unless a whole batch (the pipeline
+depth) is waiting, which goes at once on another connection.
 """
 import threading
 import urllib.parse
@@ -112,6 +116,66 @@ def test_a_burst_gets_the_answers_each_request_gets_alone(t):
     st, lk = merged(s)
     t.true(st >= 1 and lk >= 2 * st, "the burst was merged: %d statements, %d lookups" % (st, lk))
     t.eq(s.get("/api/v1/tables/lf_test.keys_uuid/rows/not-a-uuid").status, 400, "still a 400")
+
+
+def queue_depth(s):
+    return s.get("/api/v1/status").json["queue"]["depth"]
+
+
+def active_backends():
+    return int(lf.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                       "'lakefront' AND state = 'active' AND query NOT LIKE '%pg_index%'").strip())
+
+
+def test_lookups_wait_for_the_round_trip_in_flight_and_go_together(t):
+    s = t.server(["--workers", "1", "--pool-size", "4", "--pipeline-depth", "8",
+                  "--request-timeout-ms", "30000"])
+    ids = list(range(1, 21))
+    alone = {i: answer(s.get(CF % i)) for i in ids}
+    st0, lk0 = merged(s)
+
+    lock = lf.Locker("lf_test.keys_int4")
+    got = {}
+    sent = threading.Semaphore(0)
+
+    def run(key, path):
+        c = s.connect(timeout=60)
+        try:
+            c.putrequest("GET", path)
+            c.endheaders()
+            sent.release()
+            r = c.getresponse()
+            got[key] = answer(lf.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
+                                          r.read().decode()))
+        finally:
+            c.close()
+
+    gate = threading.Thread(target=run, args=(-1, "/api/v1/tables/lf_test.keys_int4/rows/42"))
+    threads = [threading.Thread(target=run, args=(i, CF % i)) for i in ids]
+    try:
+        gate.start()
+        sent.acquire(timeout=30)
+        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
+        for th in threads:
+            th.start()
+        for _ in threads:
+            t.true(sent.acquire(timeout=30), "every request sent")
+        # Three connections are idle, yet 20 lookups of another table do not go while the
+        # blocked round trip is out: two whole batches of 8 go (and are answered), and the
+        # last 4 wait in lakefront's queue, not at Postgres.
+        lf.wait_for(lambda: len(got) == 16, 20, "two whole batches answered")
+        lf.wait_for(lambda: queue_depth(s) == 4, 20, "four lookups queued")
+        t.eq(active_backends(), 1, "only the blocked round trip is at Postgres")
+    finally:
+        lock.release()
+    gate.join(60)
+    for th in threads:
+        th.join(60)
+    t.eq(got.get(-1, (None,))[0], 200, "the lookup that waited for the lock")
+    for i in ids:
+        t.eq(got.get(i), alone[i], "request %d" % i)
+    st, lk = merged(s)
+    t.eq((st - st0, lk - lk0), (3.0, 20.0), "three statements for twenty lookups: 8, 8 and 4")
 
 
 if __name__ == "__main__":
