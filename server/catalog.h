@@ -44,6 +44,12 @@ struct cat_table {
     char *batch_sql;     /* the batch lookup: one text[] parameter per key column; its
                             first column says whether the key found a row */
     char batch_stmt[24]; /* its statement name */
+    char *any_sql;       /* a single integer key only, else NULL: the rows whose key is in
+                            one bigint[]/integer[]/smallint[] parameter ("= ANY"), only
+                            those found, in no set order; cheaper for Postgres than
+                            batch_sql, and an integer key can be matched by its value */
+    char any_stmt[24];   /* its statement name */
+    int any_keycol;      /* the key's column in any_sql's rows (an index into cols) */
     char *json;    /* this table's object for /api/v1/tables/{name} */
     size_t json_len;
 };

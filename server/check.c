@@ -343,11 +343,16 @@ static size_t encode_row(const PGresult *res, int col0, struct buf *b_out)
 }
 
 /* The batch statement (POST .../lookup, and the merged GETs of a busy
- * server) for the same key: it must find the row, and the row must encode
- * to the same bytes as the single-row lookup's. 0, or -1 with the reason. */
+ * server), or with any set its "= ANY" form (the merged GETs of a single
+ * integer key), for the same key: it must find the row, and the row must
+ * encode to the same bytes as the single-row lookup's. 0, or -1 with the
+ * reason. */
 static int batch_one(PGconn *conn, const struct cat_table *t, const PGresult *key,
-                     const struct buf *single, struct buf *what)
+                     const struct buf *single, bool any, struct buf *what)
 {
+    const char *stmt = any ? t->any_stmt : t->batch_stmt;
+    const char *sql = any ? t->any_sql : t->batch_sql;
+    const char *form = any ? "the \"= ANY\" lookup" : "the batch lookup";
     struct buf lits = BUF_INIT, json = BUF_INIT;
     size_t offs[KEYS_MAX];
     const char *values[KEYS_MAX];
@@ -363,25 +368,25 @@ static int batch_one(PGconn *conn, const struct cat_table *t, const PGresult *ke
     }
     for (size_t i = 0; i < t->nkeys; i++)
         values[i] = lits.data + offs[i];
-    prep = PQprepare(conn, t->batch_stmt, t->batch_sql, (int)t->nkeys, NULL);
+    prep = PQprepare(conn, stmt, sql, (int)t->nkeys, NULL);
     if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
-        buf_printf(what, "cannot prepare the batch lookup: %.*s",
+        buf_printf(what, "cannot prepare %s: %.*s", form,
                    (int)strcspn(PQresultErrorMessage(prep), "\n"), PQresultErrorMessage(prep));
         goto out;
     }
-    res = PQexecPrepared(conn, t->batch_stmt, (int)t->nkeys, values, NULL, NULL, 0);
+    res = PQexecPrepared(conn, stmt, (int)t->nkeys, values, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        buf_printf(what, "the batch lookup failed: %.*s",
+        buf_printf(what, "%s failed: %.*s", form,
                    (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
         goto out;
     }
-    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
-        buf_puts(what, "the batch lookup did not find the row the single-row lookup found");
+    if (PQntuples(res) != 1 || (!any && PQgetvalue(res, 0, 0)[0] != 't')) {
+        buf_printf(what, "%s did not find the row the single-row lookup found", form);
         goto out;
     }
-    if (encode_row(res, 1, &json) == 0 || json.len != single->len ||
+    if (encode_row(res, any ? 0 : 1, &json) == 0 || json.len != single->len ||
         memcmp(json.data, single->data, json.len) != 0) {
-        buf_puts(what, "the batch lookup's row differs from the single-row lookup's");
+        buf_printf(what, "%s's row differs from the single-row lookup's", form);
         goto out;
     }
     rc = 0;
@@ -420,6 +425,10 @@ static int lookup_one(PGconn *conn, const struct cat_table *t, struct buf *what)
         /* Nothing to look up: both statements must at least prepare. */
         PQclear(row);
         row = PQprepare(conn, t->batch_stmt, t->batch_sql, (int)t->nkeys, NULL);
+        if (PQresultStatus(row) == PGRES_COMMAND_OK && t->any_sql != NULL) {
+            PQclear(row);
+            row = PQprepare(conn, t->any_stmt, t->any_sql, (int)t->nkeys, NULL);
+        }
         if (PQresultStatus(row) != PGRES_COMMAND_OK) {
             buf_printf(what, "cannot prepare the batch lookup: %.*s",
                        (int)strcspn(PQresultErrorMessage(row), "\n"), PQresultErrorMessage(row));
@@ -451,10 +460,12 @@ static int lookup_one(PGconn *conn, const struct cat_table *t, struct buf *what)
         buf_puts(what, "the row does not encode as JSON");
         goto out;
     }
-    if (batch_one(conn, t, key, &json, what) != 0)
+    if (batch_one(conn, t, key, &json, false, what) != 0 ||
+        (t->any_sql != NULL && batch_one(conn, t, key, &json, true, what) != 0))
         goto out;
-    buf_printf(what, "1 row, %d column%s encoded (%zu bytes), batch form the same",
-               PQnfields(row), PQnfields(row) == 1 ? "" : "s", len);
+    buf_printf(what, "1 row, %d column%s encoded (%zu bytes), %s the same", PQnfields(row),
+               PQnfields(row) == 1 ? "" : "s", len,
+               t->any_sql != NULL ? "batch and \"= ANY\" forms" : "batch form");
     rc = 0;
 out:
     PQclear(prep);

@@ -513,6 +513,7 @@ static void submit_batch(struct request *rq, size_t lo, size_t hi)
     rq->lookup.nparams = (int)t->nkeys;
     rq->lookup.merge_stmt = NULL;
     rq->lookup.merge_sql = NULL;
+    rq->lookup.merge_keycol = -1;
     submit(rq);
 }
 
@@ -714,8 +715,9 @@ static void serve_row(struct request *rq, const struct cat_table *t)
     /* A whole-row lookup may share one execution of the table's batch
      * statement with others of this turn (pool.h); a selection goes alone,
      * its batch form being one more statement per selection. */
-    rq->lookup.merge_stmt = rq->sel.n ? NULL : t->batch_stmt;
-    rq->lookup.merge_sql = rq->sel.n ? NULL : t->batch_sql;
+    rq->lookup.merge_stmt = rq->sel.n ? NULL : t->any_sql ? t->any_stmt : t->batch_stmt;
+    rq->lookup.merge_sql = rq->sel.n ? NULL : t->any_sql ? t->any_sql : t->batch_sql;
+    rq->lookup.merge_keycol = t->any_sql ? t->any_keycol : -1;
     rq->lookup.done = lookup_done;
     buf_free(&d);
     submit(rq);

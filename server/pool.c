@@ -772,13 +772,46 @@ static void result_error(const PGresult *res, const struct inflight *e, const ch
  *     and the table's lookups go alone from now on.
  * Resending costs no attempt; a lookup whose deadline passed meanwhile gets the
  * error itself. */
+/* Completes the chain from lk with the result of an "= ANY" statement: the
+ * rows found, each once, in no set order. A lookup's row is the one whose
+ * key column holds its key's value (an integer: keys.c admits only
+ * [+-]digits in range, and Postgres prints the canonical form). The rows
+ * are at most the lookups, 64 by default, so a scan per lookup is cheaper
+ * than anything that would need memory. */
+static void match_rows(struct pool *p, struct lookup *lk, const PGresult *res)
+{
+    int nrows = PQntuples(res), col = lk->merge_keycol;
+    long long vals[64];
+    int nvals = nrows < 64 ? nrows : 64;
+    for (int r = 0; r < nvals; r++)
+        vals[r] = strtoll(PQgetvalue(res, r, col), NULL, 10);
+    for (struct lookup *next; lk != NULL; lk = next) {
+        next = lk->gnext;
+        lk->gnext = NULL;
+        long long v = strtoll(lk->values[0], NULL, 10);
+        lk->row = -1;
+        for (int r = 0; r < nrows && lk->row < 0; r++)
+            if (r < nvals ? vals[r] == v : strtoll(PQgetvalue(res, r, col), NULL, 10) == v)
+                lk->row = r;
+        lk->col0 = 0;
+        complete(p, lk, LOOKUP_OK, res);
+    }
+}
+
 static void deliver_merged(struct pconn *c, struct inflight *e, PGresult *res, uint64_t now)
 {
     struct pool *p = c->pool;
     struct lookup *lk = e->lk, *next;
     e->lk = NULL;
     ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK && PQntuples(res) == e->nrows && PQnfields(res) > 1) {
+    if (st == PGRES_TUPLES_OK && lk->merge_keycol >= 0 && PQntuples(res) <= e->nrows &&
+        PQnfields(res) > lk->merge_keycol) {
+        metrics_merged(p->metrics, (unsigned)e->nrows);
+        match_rows(p, lk, res);
+        return;
+    }
+    if (st == PGRES_TUPLES_OK && lk->merge_keycol < 0 && PQntuples(res) == e->nrows &&
+        PQnfields(res) > 1) {
         metrics_merged(p->metrics, (unsigned)e->nrows);
         for (; lk != NULL; lk = next) {
             next = lk->gnext;

@@ -73,6 +73,10 @@ struct lookup {
      * of it; NULL keeps this lookup on its own. */
     const char *merge_stmt;
     const char *merge_sql;
+    int merge_keycol;  /* -1: merge_stmt is the batch form above. >= 0: it is the "= ANY"
+                          form of a single integer key (catalog.h, any_sql), which returns
+                          only the rows found, in any order; each lookup's row is the one
+                          whose column merge_keycol has its key's value */
     lookup_done_fn done;
 
     /* Set by the pool before done with LOOKUP_OK, for a single-row lookup:

@@ -175,8 +175,15 @@ def test_passes_against_the_test_cluster(t):
     looked = [l.split()[1] for l in r.details("lookups", "lookup ")]
     t.eq(len(looked), n, "one lookup line per table\n%s" % r)
     t.eq(len(set(looked)), n, "each table once")
-    t.true(all(re.search(r" [\d.]+ ms  1 row, \d+ columns? encoded \(\d+ bytes\), batch form the same$", l)
+    t.true(all(re.search(r" [\d.]+ ms  1 row, \d+ columns? encoded \(\d+ bytes\), "
+                         r"(batch form|batch and \"= ANY\" forms) the same$", l)
                for l in r.details("lookups", "lookup ")), "lookup lines\n%s" % r)
+    # A single integer key is also checked in the "= ANY" form its merged GETs use.
+    forms = {l.split()[1]: l for l in r.details("lookups", "lookup ")}
+    t.true(forms["gold.customer_features"].endswith('batch and "= ANY" forms the same'),
+           "bigint key: both forms\n%s" % r)
+    t.true(forms["gold.daily_store_sales"].endswith("batch form the same"),
+           "composite key: the batch form\n%s" % r)
     t.eq(r.text("lookups").split("\n")[0], "%d looked up and encoded, 0 empty" % n, "summary")
     # The rows are the user's data: neither a key nor a value is printed.
     email = lf.psql("SELECT email FROM gold.customer_features ORDER BY customer_id LIMIT 1").strip()

@@ -7,6 +7,9 @@ Postgres refuses (the merged statement fails and each lookup goes again alone) a
 selections (never merged) all mixed in. The burst must really merge: the merged-statement
 counters of /metrics rise.
 
+Lookups of a single integer key merge into "key = ANY($1)", whose rows come back found-only and
+in no set order: each must still get its own row, whatever the spelling of its key.
+
 A worker keeps one batch in flight: what arrives meanwhile waits in lakefront, not in
 Postgres, and goes together when the round trip returns, unless a whole batch (the pipeline
 depth) is waiting, which goes at once on another connection.
@@ -46,6 +49,15 @@ def burst_paths():
               "/api/v1/tables/lf_test.keys_price/rows/1.01",
               "/api/v1/tables/lf_test.keys_pair/rows/" + q("(1,)"),
               "/api/v1/tables/lf_test.keys_pair/rows/" + q("(1,2)")]
+    # Integer keys merge as "= ANY": the rows come back found-only and unordered, and each
+    # lookup is matched to its row by value, whatever its spelling (+42, 042).
+    paths += ["/api/v1/tables/lf_test.keys_int2/rows/%s" % k
+              for k in ("-32768", "0", "5", "32767", "+1", "001")]
+    paths += ["/api/v1/tables/lf_test.keys_int4/rows/%s" % k
+              for k in ("-1", "42", "+42", "042", "7", "2147483647")]
+    paths += ["/api/v1/tables/lf_test.keys_int8/rows/%s" % k
+              for k in ("9007199254740993", "9007199254740992", "9223372036854775807",
+                        "-9223372036854775808", "-09223372036854775808", "12")]
     return paths
 
 
