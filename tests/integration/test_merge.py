@@ -79,6 +79,48 @@ def merged(s):
     return vals["lakefront_db_merged_statements_total"], vals["lakefront_db_merged_lookups_total"]
 
 
+class Behind:
+    """Requests that queue behind a lookup blocked on a lock of lf_test.keys_int4: the gate
+    lookup goes first and waits for the lock, then each of the paths is sent on its own
+    connection. got maps each key (-1 for the gate) to what the client saw."""
+
+    GATE = "/api/v1/tables/lf_test.keys_int4/rows/42"
+
+    def __init__(self, t, s, items):
+        self.t, self.s, self.got = t, s, {}
+        self.sent = threading.Semaphore(0)
+        self.lock = lf.Locker("lf_test.keys_int4")
+        self.gate = threading.Thread(target=self.run, args=(-1, self.GATE))
+        self.threads = [threading.Thread(target=self.run, args=kp) for kp in items]
+
+    def run(self, key, path):
+        c = self.s.connect(timeout=60)
+        try:
+            c.putrequest("GET", path)
+            c.endheaders()
+            self.sent.release()
+            r = c.getresponse()
+            self.got[key] = answer(lf.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
+                                               r.read().decode()))
+        finally:
+            c.close()
+
+    def send(self):
+        self.gate.start()
+        self.sent.acquire(timeout=30)
+        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
+        for th in self.threads:
+            th.start()
+        for _ in self.threads:
+            self.t.true(self.sent.acquire(timeout=30), "every request sent")
+
+    def finish(self):
+        self.lock.release()
+        for th in [self.gate] + self.threads:
+            th.join(60)
+        self.t.eq(self.got.get(-1, (None,))[0], 200, "the lookup that waited for the lock")
+
+
 def test_a_burst_gets_the_answers_each_request_gets_alone(t):
     s = t.server(["--workers", "1", "--pool-size", "1", "--pipeline-depth", "8",
                   "--request-timeout-ms", "30000"])
@@ -89,39 +131,12 @@ def test_a_burst_gets_the_answers_each_request_gets_alone(t):
 
     # The first lookup blocks on the lock and holds the connection's pipeline: Postgres
     # answers in order. Everything else piles up behind it, in the ring and the queue.
-    lock = lf.Locker("lf_test.keys_int4")
-    got = {}
-    sent = threading.Semaphore(0)
-
-    def run(i, path):
-        c = s.connect(timeout=60)
-        try:
-            c.putrequest("GET", path)
-            c.endheaders()
-            sent.release()
-            r = c.getresponse()
-            body = r.read().decode()
-            got[i] = answer(lf.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
-                                        body))
-        finally:
-            c.close()
-
-    gate = threading.Thread(target=run, args=(-1, "/api/v1/tables/lf_test.keys_int4/rows/42"))
-    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(paths * 2)]
+    b = Behind(t, s, list(enumerate(paths * 2)))
     try:
-        gate.start()
-        sent.acquire(timeout=30)
-        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
-        for th in threads:
-            th.start()
-        for _ in threads:
-            t.true(sent.acquire(timeout=30), "every request sent")
+        b.send()
     finally:
-        lock.release()
-    gate.join(60)
-    for th in threads:
-        th.join(60)
-    t.eq(got.get(-1, (None,))[0], 200, "the lookup that waited for the lock")
+        b.finish()
+    got = b.got
     for i, p in enumerate(paths * 2):
         t.eq(got.get(i), alone[p], "request %d, %s" % (i, p))
 
@@ -146,32 +161,10 @@ def test_lookups_wait_for_the_round_trip_in_flight_and_go_together(t):
     alone = {i: answer(s.get(CF % i)) for i in ids}
     st0, lk0 = merged(s)
 
-    lock = lf.Locker("lf_test.keys_int4")
-    got = {}
-    sent = threading.Semaphore(0)
-
-    def run(key, path):
-        c = s.connect(timeout=60)
-        try:
-            c.putrequest("GET", path)
-            c.endheaders()
-            sent.release()
-            r = c.getresponse()
-            got[key] = answer(lf.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
-                                          r.read().decode()))
-        finally:
-            c.close()
-
-    gate = threading.Thread(target=run, args=(-1, "/api/v1/tables/lf_test.keys_int4/rows/42"))
-    threads = [threading.Thread(target=run, args=(i, CF % i)) for i in ids]
+    b = Behind(t, s, [(i, CF % i) for i in ids])
+    got = b.got
     try:
-        gate.start()
-        sent.acquire(timeout=30)
-        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
-        for th in threads:
-            th.start()
-        for _ in threads:
-            t.true(sent.acquire(timeout=30), "every request sent")
+        b.send()
         # Three connections are idle, yet 20 lookups of another table do not go while the
         # blocked round trip is out: two whole batches of 8 go (and are answered), and the
         # last 4 wait in lakefront's queue, not at Postgres.
@@ -179,11 +172,7 @@ def test_lookups_wait_for_the_round_trip_in_flight_and_go_together(t):
         lf.wait_for(lambda: queue_depth(s) == 4, 20, "four lookups queued")
         t.eq(active_backends(), 1, "only the blocked round trip is at Postgres")
     finally:
-        lock.release()
-    gate.join(60)
-    for th in threads:
-        th.join(60)
-    t.eq(got.get(-1, (None,))[0], 200, "the lookup that waited for the lock")
+        b.finish()
     for i in ids:
         t.eq(got.get(i), alone[i], "request %d" % i)
     st, lk = merged(s)
