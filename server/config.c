@@ -55,6 +55,9 @@ static const struct setting settings[] = {
      10, 600000, "deadline of a lookup, queueing included"},
     {"LAKEFRONT_PIPELINE_DEPTH", "pipeline-depth", T_INT, OFF(pipeline_depth), "64", 1, 4096,
      "lookups one round trip of a connection carries (libpq pipeline mode)"},
+    {"LAKEFRONT_MERGE_WAIT_US", "merge-wait-us", T_INT, OFF(merge_wait_us), "1000", 0, 10000000,
+     "longest a lookup waits for its worker's round trip in flight, to go with the next batch, "
+     "before another connection takes it; 0: never waits"},
     {"LAKEFRONT_CONN_MAX_LIFETIME_S", "conn-max-lifetime-s", T_INT, OFF(conn_max_lifetime_s),
      "3600", 1, 259200, "a database connection is replaced after this many seconds"},
     {"LAKEFRONT_CONNECT_TIMEOUT_MS", "connect-timeout-ms", T_INT, OFF(connect_timeout_ms), "5000",

@@ -30,7 +30,8 @@ struct config {
     int pool_size;            /* database connections in total */
     int queue_limit;          /* lookups waiting for a connection, in total */
     int request_timeout_ms;
-    int pipeline_depth;       /* lookups in flight per connection */
+    int pipeline_depth;       /* lookups one round trip of a connection carries */
+    int merge_wait_us;        /* longest wait for the worker's round trip in flight (pool.c) */
     int conn_max_lifetime_s;
     int connect_timeout_ms;
     int statement_timeout_ms; /* 0: the request timeout */

@@ -71,6 +71,7 @@ static void log_start(const struct app *a)
     logline_int(&l, "queue_limit", c->queue_limit);
     logline_int(&l, "request_timeout_ms", c->request_timeout_ms);
     logline_int(&l, "pipeline_depth", c->pipeline_depth);
+    logline_int(&l, "merge_wait_us", c->merge_wait_us);
     /* The URL may hold a password: say only whether one is set. */
     logline_bool(&l, "database_url_set", c->database_url[0] != '\0');
     logline_end(&l);

@@ -95,6 +95,7 @@ struct pconn {
     bool unsynced;       /* lookups sent since the last Sync */
     int batch;           /* how many: the batch being built this turn */
     int syncs;           /* Syncs sent whose PGRES_PIPELINE_SYNC is still to come */
+    uint64_t sent_us;    /* when the last Sync went: the batch in flight */
     struct creds *creds; /* the login of this connection */
     uint64_t retry_at;   /* DOWN: when to connect again */
     uint64_t deadline;   /* CONNECTING/SETUP: give up at */
@@ -120,6 +121,7 @@ struct pool {
     struct app *app;
     int epfd;
     int depth;
+    uint64_t merge_wait_us; /* see pick */
     uint64_t timeout_us;
     struct pconn *conns;
     int nconns;
@@ -673,22 +675,27 @@ static bool send_held(struct pconn *c)
 /* Where a lookup goes now, or NULL: it waits in the queue.
  *
  * A connection carries one batch (one Sync) at a time, and a worker starts
- * a new batch only when none of its batches is in flight, or when the
- * lookups waiting would fill a whole one (the pipeline depth). Meanwhile
- * the lookups that arrive wait and then go together, one statement per
- * table (send_held). Postgres's cost per statement (Bind, executor start,
+ * a new batch while another of its own is in flight only when the lookups
+ * waiting would fill a whole one (the pipeline depth), or when the
+ * youngest batch in flight has been out for merge_wait_us. Meanwhile the
+ * lookups that arrive wait and then go together, one statement per table
+ * (send_held). Postgres's cost per statement (Bind, executor start,
  * transaction, a backend wakeup) is then shared by as many lookups as
- * arrived during one round trip, and a lookup waits at most for the round
- * trip already under way, which it would have queued behind on that
- * backend anyway. With every lookup sent at once to the least busy of
- * four connections, statements averaged 9 keys at 64 client connections;
- * this way they average 16 and Postgres spends a quarter less CPU per
- * lookup (tests/load/README.md, "one batch in flight"). A lookup that
- * finds nothing in flight goes at once, so a lone request never waits. */
-static struct pconn *pick(const struct pool *p)
+ * arrived during one round trip, and a lookup waits for the round trip
+ * already under way, which it would have queued behind on that backend
+ * anyway. With every lookup sent at once to the least busy of four
+ * connections, statements averaged 9 keys at 64 client connections; this
+ * way they average 16 and Postgres spends a quarter less CPU per lookup
+ * (tests/load/README.md, "one batch in flight"). The wait is bounded so
+ * that a round trip stuck behind a lock (a table being replaced) or a slow
+ * network does not hold the lookups of other tables: after merge_wait_us
+ * they go on another connection. A lookup that finds nothing in flight
+ * goes at once. */
+static struct pconn *pick(const struct pool *p, uint64_t now)
 {
     struct pconn *idle = NULL;
     int busy = 0;
+    uint64_t young = 0;
     for (int i = 0; i < p->nconns; i++) {
         struct pconn *c = &p->conns[i];
         if (c->state != PC_READY || c->send_failed)
@@ -699,21 +706,44 @@ static struct pconn *pick(const struct pool *p)
             if (c->count + c->nheld < c->cap)
                 return c;
             busy++;
+            young = now;
         } else if (c->count > 0 || c->syncs > 0) {
             busy++;
+            if (c->sent_us > young)
+                young = c->sent_us;
         } else if (idle == NULL) {
             idle = c;
         }
     }
-    if (idle != NULL && busy > 0 && p->qlen < (size_t)p->depth)
+    if (idle != NULL && busy > 0 && p->qlen < (size_t)p->depth && now < young + p->merge_wait_us)
         return NULL;
     return idle;
+}
+
+/* When pick would next take a waiting lookup for an idle connection
+ * (the youngest batch in flight turning merge_wait_us old), or UINT64_MAX. */
+static uint64_t merge_wait_ends(const struct pool *p, uint64_t now)
+{
+    uint64_t young = 0;
+    bool idle = false;
+    for (int i = 0; i < p->nconns; i++) {
+        const struct pconn *c = &p->conns[i];
+        if (c->state != PC_READY || c->send_failed)
+            continue;
+        if (c->batch > 0)
+            young = now;
+        else if (c->count > 0 || c->syncs > 0)
+            young = c->sent_us > young ? c->sent_us : young;
+        else
+            idle = true;
+    }
+    return idle && young > 0 ? young + p->merge_wait_us : UINT64_MAX;
 }
 
 static void dispatch(struct pool *p, uint64_t now)
 {
     while (p->qhead) {
-        struct pconn *c = pick(p);
+        struct pconn *c = pick(p, now);
         if (c == NULL)
             return;
         struct lookup *lk = p->qhead;
@@ -1061,6 +1091,7 @@ void pool_flush(struct pool *p, uint64_t now)
             c->unsynced = false;
             c->batch = 0;
             c->syncs++;
+            c->sent_us = now;
             if (!PQpipelineSync(c->pg)) {
                 conn_fail(c, PQerrorMessage(c->pg), now);
                 continue;
@@ -1097,6 +1128,7 @@ struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
     p->app = app;
     p->epfd = epfd;
     p->depth = app->cfg.pipeline_depth;
+    p->merge_wait_us = (uint64_t)app->cfg.merge_wait_us;
     p->timeout_us = (uint64_t)app->cfg.request_timeout_ms * 1000;
     p->nconns = nconns;
     p->qlimit = (size_t)queue_limit;
@@ -1141,7 +1173,7 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
      * lookup only joins the queue: sending now could fail the connection
      * whose results the caller is still reading. dispatch sends it before
      * the turn ends. */
-    struct pconn *c = p->qhead == NULL && p->in_done == 0 ? pick(p) : NULL;
+    struct pconn *c = p->qhead == NULL && p->in_done == 0 ? pick(p, now) : NULL;
     if (c == NULL && p->qlen >= p->qlimit && p->in_done == 0)
         return POOL_FULL;
 
@@ -1249,9 +1281,14 @@ int pool_timeout_ms(const struct pool *p, uint64_t now)
         if (p->conns[i].send_failed)
             return 0; /* pool_tick fails it */
     /* Lookups waiting that a connection would take now. */
-    if (p->qhead != NULL && pick(p) != NULL)
+    if (p->qhead != NULL && pick(p, now) != NULL)
         return 0;
     uint64_t next = now + 1000000;
+    if (p->qhead != NULL) {
+        uint64_t t = merge_wait_ends(p, now);
+        if (t < next)
+            next = t;
+    }
     if (p->first && p->first->deadline_us < next)
         next = p->first->deadline_us;
     for (int i = 0; i < p->nconns; i++) {

@@ -12,7 +12,8 @@ in no set order: each must still get its own row, whatever the spelling of its k
 
 A worker keeps one batch in flight: what arrives meanwhile waits in lakefront, not in
 Postgres, and goes together when the round trip returns, unless a whole batch (the pipeline
-depth) is waiting, which goes at once on another connection.
+depth) is waiting, which goes at once on another connection. The wait is bounded
+(--merge-wait-us): a round trip stuck behind a lock does not hold other tables' lookups.
 """
 import threading
 import urllib.parse
@@ -156,7 +157,7 @@ def active_backends():
 
 def test_lookups_wait_for_the_round_trip_in_flight_and_go_together(t):
     s = t.server(["--workers", "1", "--pool-size", "4", "--pipeline-depth", "8",
-                  "--request-timeout-ms", "30000"])
+                  "--merge-wait-us", "10000000", "--request-timeout-ms", "30000"])
     ids = list(range(1, 21))
     alone = {i: answer(s.get(CF % i)) for i in ids}
     st0, lk0 = merged(s)
@@ -177,6 +178,23 @@ def test_lookups_wait_for_the_round_trip_in_flight_and_go_together(t):
         t.eq(got.get(i), alone[i], "request %d" % i)
     st, lk = merged(s)
     t.eq((st - st0, lk - lk0), (3.0, 20.0), "three statements for twenty lookups: 8, 8 and 4")
+
+
+def test_a_round_trip_stuck_behind_a_lock_does_not_hold_other_tables(t):
+    # The default wait (1 ms): the gate's round trip is stuck until the lock goes, and lookups
+    # of another table, on the same worker, are answered while it is still held.
+    s = t.server(["--workers", "1", "--pool-size", "4", "--request-timeout-ms", "30000"])
+    ids = list(range(1, 11))
+    alone = {i: answer(s.get(CF % i)) for i in ids}
+    b = Behind(t, s, [(i, CF % i) for i in ids])
+    try:
+        b.send()
+        lf.wait_for(lambda: len(b.got) == len(ids), 20, "the other table's lookups answered")
+        t.eq(lf.lock_waiters(), 1, "while the lock is still held")
+        for i in ids:
+            t.eq(b.got.get(i), alone[i], "request %d" % i)
+    finally:
+        b.finish()
 
 
 if __name__ == "__main__":
