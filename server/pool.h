@@ -5,9 +5,10 @@
  * libpq connections in pipeline mode: the lookups of one batch (up to
  * pipeline_depth) go as prepared statements behind one Sync, in one write.
  * A connection carries one batch at a time, and a worker starts a new batch
- * only when none of its own is in flight or when a whole batch is waiting
- * (pool.c, pick); lookups that arrive meanwhile wait in a bounded FIFO queue
- * and go together in the next. Single-row lookups of one table in one batch
+ * only when none of its own is in flight, when a whole batch is waiting, or
+ * when its youngest round trip has been out for merge_wait_us (pool.c,
+ * pick); lookups that arrive meanwhile wait in a bounded FIFO queue and go
+ * together in the next. Single-row lookups of one table in one batch
  * are merged into one execution of the table's batch statement (see
  * merge_stmt). Every lookup has a deadline.
  *
