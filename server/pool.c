@@ -672,6 +672,39 @@ static bool send_held(struct pconn *c)
     return true;
 }
 
+struct conn_scan {
+    struct pconn *open; /* the connection whose batch this turn is building, with room */
+    struct pconn *idle; /* the first ready connection with nothing in flight */
+    int busy;           /* connections with a batch open or in flight */
+    uint64_t young;     /* when the youngest of those was sent (an open one: now) */
+};
+
+/* What pick and merge_wait_ends need to know of the worker's connections. */
+static struct conn_scan scan_conns(const struct pool *p, uint64_t now)
+{
+    struct conn_scan sc = {NULL, NULL, 0, 0};
+    for (int i = 0; i < p->nconns; i++) {
+        struct pconn *c = &p->conns[i];
+        if (c->state != PC_READY || c->send_failed)
+            continue;
+        if (c->batch > 0) {
+            /* This turn's batch is open here: it takes lookups up to the
+             * depth, then goes as it is. */
+            if (sc.open == NULL && c->count + c->nheld < c->cap)
+                sc.open = c;
+            sc.busy++;
+            sc.young = now;
+        } else if (c->count > 0 || c->syncs > 0) {
+            sc.busy++;
+            if (c->sent_us > sc.young)
+                sc.young = c->sent_us;
+        } else if (sc.idle == NULL) {
+            sc.idle = c;
+        }
+    }
+    return sc;
+}
+
 /* Where a lookup goes now, or NULL: it waits in the queue.
  *
  * A connection carries one batch (one Sync) at a time, and a worker starts
@@ -693,51 +726,21 @@ static bool send_held(struct pconn *c)
  * goes at once. */
 static struct pconn *pick(const struct pool *p, uint64_t now)
 {
-    struct pconn *idle = NULL;
-    int busy = 0;
-    uint64_t young = 0;
-    for (int i = 0; i < p->nconns; i++) {
-        struct pconn *c = &p->conns[i];
-        if (c->state != PC_READY || c->send_failed)
-            continue;
-        if (c->batch > 0) {
-            /* This turn's batch is open here: it takes lookups up to the
-             * depth, then goes as it is. */
-            if (c->count + c->nheld < c->cap)
-                return c;
-            busy++;
-            young = now;
-        } else if (c->count > 0 || c->syncs > 0) {
-            busy++;
-            if (c->sent_us > young)
-                young = c->sent_us;
-        } else if (idle == NULL) {
-            idle = c;
-        }
-    }
-    if (idle != NULL && busy > 0 && p->qlen < (size_t)p->depth && now < young + p->merge_wait_us)
+    struct conn_scan sc = scan_conns(p, now);
+    if (sc.open != NULL)
+        return sc.open;
+    if (sc.idle != NULL && sc.busy > 0 && p->qlen < (size_t)p->depth &&
+        now < sc.young + p->merge_wait_us)
         return NULL;
-    return idle;
+    return sc.idle;
 }
 
 /* When pick would next take a waiting lookup for an idle connection
  * (the youngest batch in flight turning merge_wait_us old), or UINT64_MAX. */
 static uint64_t merge_wait_ends(const struct pool *p, uint64_t now)
 {
-    uint64_t young = 0;
-    bool idle = false;
-    for (int i = 0; i < p->nconns; i++) {
-        const struct pconn *c = &p->conns[i];
-        if (c->state != PC_READY || c->send_failed)
-            continue;
-        if (c->batch > 0)
-            young = now;
-        else if (c->count > 0 || c->syncs > 0)
-            young = c->sent_us > young ? c->sent_us : young;
-        else
-            idle = true;
-    }
-    return idle && young > 0 ? young + p->merge_wait_us : UINT64_MAX;
+    struct conn_scan sc = scan_conns(p, now);
+    return sc.idle != NULL && sc.busy > 0 ? sc.young + p->merge_wait_us : UINT64_MAX;
 }
 
 static void dispatch(struct pool *p, uint64_t now)
