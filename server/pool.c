@@ -122,6 +122,7 @@ struct pool {
     int epfd;
     int depth;
     uint64_t merge_wait_us; /* see pick */
+    long long *keyvals;     /* depth of them: the key values of an "= ANY" result (match_rows) */
     uint64_t timeout_us;
     struct pconn *conns;
     int nconns;
@@ -679,7 +680,7 @@ struct conn_scan {
     uint64_t young;     /* when the youngest of those was sent (an open one: now) */
 };
 
-/* What pick and merge_wait_ends need to know of the worker's connections. */
+/* What pick needs to know of the worker's connections. */
 static struct conn_scan scan_conns(const struct pool *p, uint64_t now)
 {
     struct conn_scan sc = {NULL, NULL, 0, 0};
@@ -724,23 +725,20 @@ static struct conn_scan scan_conns(const struct pool *p, uint64_t now)
  * network does not hold the lookups of other tables: after merge_wait_us
  * they go on another connection. A lookup that finds nothing in flight
  * goes at once. */
+static struct pconn *pick_from(const struct pool *p, const struct conn_scan *sc, uint64_t now)
+{
+    if (sc->open != NULL)
+        return sc->open;
+    if (sc->idle != NULL && sc->busy > 0 && p->qlen < (size_t)p->depth &&
+        now < sc->young + p->merge_wait_us)
+        return NULL;
+    return sc->idle;
+}
+
 static struct pconn *pick(const struct pool *p, uint64_t now)
 {
     struct conn_scan sc = scan_conns(p, now);
-    if (sc.open != NULL)
-        return sc.open;
-    if (sc.idle != NULL && sc.busy > 0 && p->qlen < (size_t)p->depth &&
-        now < sc.young + p->merge_wait_us)
-        return NULL;
-    return sc.idle;
-}
-
-/* When pick would next take a waiting lookup for an idle connection
- * (the youngest batch in flight turning merge_wait_us old), or UINT64_MAX. */
-static uint64_t merge_wait_ends(const struct pool *p, uint64_t now)
-{
-    struct conn_scan sc = scan_conns(p, now);
-    return sc.idle != NULL && sc.busy > 0 ? sc.young + p->merge_wait_us : UINT64_MAX;
+    return pick_from(p, &sc, now);
 }
 
 static void dispatch(struct pool *p, uint64_t now)
@@ -809,22 +807,20 @@ static void result_error(const PGresult *res, const struct inflight *e, const ch
  * rows found, each once, in no set order. A lookup's row is the one whose
  * key column holds its key's value (an integer: keys.c admits only
  * [+-]digits in range, and Postgres prints the canonical form). The rows
- * are at most the lookups, 64 by default, so a scan per lookup is cheaper
- * than anything that would need memory. */
+ * are at most the lookups, at most the pipeline depth, so their values fit
+ * p->keyvals and a scan per lookup beats anything fancier. */
 static void match_rows(struct pool *p, struct lookup *lk, const PGresult *res)
 {
     int nrows = PQntuples(res), col = lk->merge_keycol;
-    long long vals[64];
-    int nvals = nrows < 64 ? nrows : 64;
-    for (int r = 0; r < nvals; r++)
-        vals[r] = strtoll(PQgetvalue(res, r, col), NULL, 10);
+    for (int r = 0; r < nrows; r++)
+        p->keyvals[r] = strtoll(PQgetvalue(res, r, col), NULL, 10);
     for (struct lookup *next; lk != NULL; lk = next) {
         next = lk->gnext;
         lk->gnext = NULL;
         long long v = strtoll(lk->values[0], NULL, 10);
         lk->row = -1;
         for (int r = 0; r < nrows && lk->row < 0; r++)
-            if (r < nvals ? vals[r] == v : strtoll(PQgetvalue(res, r, col), NULL, 10) == v)
+            if (p->keyvals[r] == v)
                 lk->row = r;
         lk->col0 = 0;
         complete(p, lk, LOOKUP_OK, res);
@@ -1132,6 +1128,7 @@ struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
     p->epfd = epfd;
     p->depth = app->cfg.pipeline_depth;
     p->merge_wait_us = (uint64_t)app->cfg.merge_wait_us;
+    p->keyvals = xcalloc((size_t)p->depth, sizeof *p->keyvals);
     p->timeout_us = (uint64_t)app->cfg.request_timeout_ms * 1000;
     p->nconns = nconns;
     p->qlimit = (size_t)queue_limit;
@@ -1165,6 +1162,7 @@ void pool_free(struct pool *p)
         free(c->stmts);
     }
     free(p->conns);
+    free(p->keyvals);
     free(p);
 }
 
@@ -1283,14 +1281,15 @@ int pool_timeout_ms(const struct pool *p, uint64_t now)
     for (int i = 0; i < p->nconns; i++)
         if (p->conns[i].send_failed)
             return 0; /* pool_tick fails it */
-    /* Lookups waiting that a connection would take now. */
-    if (p->qhead != NULL && pick(p, now) != NULL)
-        return 0;
     uint64_t next = now + 1000000;
     if (p->qhead != NULL) {
-        uint64_t t = merge_wait_ends(p, now);
-        if (t < next)
-            next = t;
+        /* Lookups waiting that a connection would take now, or once the
+         * youngest batch in flight turns merge_wait_us old (pick). */
+        struct conn_scan sc = scan_conns(p, now);
+        if (pick_from(p, &sc, now) != NULL)
+            return 0;
+        if (sc.idle != NULL && sc.busy > 0 && sc.young + p->merge_wait_us < next)
+            next = sc.young + p->merge_wait_us;
     }
     if (p->first && p->first->deadline_us < next)
         next = p->first->deadline_us;
