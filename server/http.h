@@ -25,4 +25,9 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
 void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                     enum MHD_RequestTerminationCode toe);
 
+/* Frees the request objects the loop keeps for reuse; after MHD_stop_daemon,
+ * which completes the requests still open. */
+struct worker;
+void http_free_spares(struct worker *w);
+
 #endif

@@ -240,6 +240,7 @@ void worker_join(struct worker *w)
         pool_fail_all(w->pool, LOOKUP_UNAVAILABLE, "the service is shutting down");
     if (w->mhd != NULL)
         MHD_stop_daemon(w->mhd);
+    http_free_spares(w);
     pool_free(w->pool);
     free(w->metrics);
     w->metrics = NULL;

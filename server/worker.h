@@ -23,6 +23,7 @@ struct app;
 struct catalog;
 struct metrics;
 struct pool;
+struct request;
 
 struct worker {
     struct app *app;
@@ -40,6 +41,8 @@ struct worker {
     uint64_t catalog_gen;
     uint64_t rng[2];          /* request ids */
     size_t requests;          /* HTTP requests begun and not yet completed */
+    struct request *spare;    /* request objects for reuse (http.c); nspare of them */
+    size_t nspare;
     bool draining;
     uint64_t drain_until;
 };
