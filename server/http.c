@@ -1061,6 +1061,18 @@ static void spare_put(struct worker *w, struct request *rq)
 #endif
 }
 
+/* A request object: a spare, cleared, or a new one. */
+static struct request *spare_get(struct worker *w)
+{
+    struct request *rq = w->spare;
+    if (rq == NULL)
+        return xcalloc(1, sizeof *rq);
+    w->spare = rq->spare_next;
+    w->nspare--;
+    memset(rq, 0, sizeof *rq);
+    return rq;
+}
+
 void http_free_spares(struct worker *w)
 {
     while (w->spare != NULL) {
@@ -1074,14 +1086,7 @@ void http_free_spares(struct worker *w)
 void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct worker *w = cls;
-    struct request *rq = w->spare;
-    if (rq != NULL) {
-        w->spare = rq->spare_next;
-        w->nspare--;
-        memset(rq, 0, sizeof *rq);
-    } else {
-        rq = xcalloc(1, sizeof *rq);
-    }
+    struct request *rq = spare_get(w);
     rq->w = w;
     rq->conn = conn;
     rq->uri_len = strlen(uri);
