@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,6 +119,14 @@ class Server:
                 self.env[k] = e[k]
         self.env.update(env or {})
         cmd = [os.environ["LAKEFRONT_BIN"]]
+        # The server gets SIGTERM when this test process dies, even by
+        # SIGKILL, which skips every cleanup: setpriv sets the parent-death
+        # signal and execs lakefront under the same pid. A test run killed
+        # halfway otherwise left its servers running, holding sessions on
+        # the test cluster. The signal follows the thread that starts the
+        # server, so servers are started from the main thread only.
+        if shutil.which("setpriv"):
+            cmd = ["setpriv", "--pdeathsig", "TERM"] + cmd
         if listen:
             cmd += ["--host", "127.0.0.1", "--port", "0"]
         cmd += list(args)
