@@ -2,6 +2,7 @@
 arrival of the measured window is sent and counted exactly once, from one event loop or
 from several (-t), and the latencies of all loops are merged before the percentiles."""
 import os
+import socket
 import subprocess
 import tempfile
 
@@ -63,6 +64,19 @@ def test_more_loops_than_connections_is_a_usage_error(t):
     p = pace(s.port, "-c", "2", "-t", "3", "-r", "10", "-d", "1")
     t.eq(p.returncode, 2, "exit status")
     t.true("each loop needs one" in p.stderr, "says why (%s)" % p.stderr)
+
+
+def test_a_loop_that_cannot_connect_fails_the_run_without_hanging(t):
+    # A port with nothing listening: each loop's first connect is refused.
+    # The parent must see its loops give up and exit 1, not wait for them.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    p = pace(port, "-c", "2", "-t", "2", "-r", "10", "-d", "1")
+    t.eq(p.returncode, 1, "exit status (stderr: %s)" % p.stderr)
+    t.true("pace: connection 1:" in p.stderr, "says which connection failed (%s)" % p.stderr)
+    t.true("a loop failed" in p.stderr, "says the run failed (%s)" % p.stderr)
+    t.eq(p.stdout, "", "no report")
 
 
 lf.main(globals())
