@@ -107,6 +107,52 @@ class Response:
         return "<%d %s>" % (self.status, self.body[:300])
 
 
+class Behind:
+    """Requests that queue in lakefront behind a lookup blocked on a lock of lf_test.keys_int4:
+    the gate lookup goes first and waits for the lock, then each (key, path) of items is sent
+    on its own connection. got maps each key (-1 for the gate) to convert(the response).
+    send(), then finish() (in a finally: it releases the lock) and the answers are in."""
+
+    GATE = "/api/v1/tables/lf_test.keys_int4/rows/42"
+
+    def __init__(self, t, s, items, convert=lambda r: r):
+        self.t, self.s, self.convert, self.got = t, s, convert, {}
+        self.gate_status = None
+        self.sent = threading.Semaphore(0)
+        self.lock = Locker("lf_test.keys_int4")
+        self.gate = threading.Thread(target=self.run, args=(-1, self.GATE))
+        self.threads = [threading.Thread(target=self.run, args=kp) for kp in items]
+
+    def run(self, key, path):
+        c = self.s.connect(timeout=60)
+        try:
+            c.putrequest("GET", path)
+            c.endheaders()
+            self.sent.release()
+            r = c.getresponse()
+            resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
+            if key == -1:
+                self.gate_status = resp.status
+            self.got[key] = self.convert(resp)
+        finally:
+            c.close()
+
+    def send(self):
+        self.gate.start()
+        self.sent.acquire(timeout=30)
+        wait_for(lambda: lock_waiters() == 1, 20, "the first lookup to wait for the lock")
+        for th in self.threads:
+            th.start()
+        for _ in self.threads:
+            self.t.true(self.sent.acquire(timeout=30), "every request sent")
+
+    def finish(self):
+        self.lock.release()
+        for th in [self.gate] + self.threads:
+            th.join(60)
+        self.t.eq(self.gate_status, 200, "the lookup that waited for the lock")
+
+
 class Server:
     """A lakefront process on a free port, with its log lines collected."""
 

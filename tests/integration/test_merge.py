@@ -15,7 +15,6 @@ Postgres, and goes together when the round trip returns, unless a whole batch (t
 depth) is waiting, which goes at once on another connection. The wait is bounded
 (--merge-wait-us): a round trip stuck behind a lock does not hold other tables' lookups.
 """
-import threading
 import urllib.parse
 
 import lf
@@ -80,48 +79,6 @@ def merged(s):
     return vals["lakefront_db_merged_statements_total"], vals["lakefront_db_merged_lookups_total"]
 
 
-class Behind:
-    """Requests that queue behind a lookup blocked on a lock of lf_test.keys_int4: the gate
-    lookup goes first and waits for the lock, then each of the paths is sent on its own
-    connection. got maps each key (-1 for the gate) to what the client saw."""
-
-    GATE = "/api/v1/tables/lf_test.keys_int4/rows/42"
-
-    def __init__(self, t, s, items):
-        self.t, self.s, self.got = t, s, {}
-        self.sent = threading.Semaphore(0)
-        self.lock = lf.Locker("lf_test.keys_int4")
-        self.gate = threading.Thread(target=self.run, args=(-1, self.GATE))
-        self.threads = [threading.Thread(target=self.run, args=kp) for kp in items]
-
-    def run(self, key, path):
-        c = self.s.connect(timeout=60)
-        try:
-            c.putrequest("GET", path)
-            c.endheaders()
-            self.sent.release()
-            r = c.getresponse()
-            self.got[key] = answer(lf.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
-                                               r.read().decode()))
-        finally:
-            c.close()
-
-    def send(self):
-        self.gate.start()
-        self.sent.acquire(timeout=30)
-        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
-        for th in self.threads:
-            th.start()
-        for _ in self.threads:
-            self.t.true(self.sent.acquire(timeout=30), "every request sent")
-
-    def finish(self):
-        self.lock.release()
-        for th in [self.gate] + self.threads:
-            th.join(60)
-        self.t.eq(self.got.get(-1, (None,))[0], 200, "the lookup that waited for the lock")
-
-
 def test_a_burst_gets_the_answers_each_request_gets_alone(t):
     s = t.server(["--workers", "1", "--pool-size", "1", "--pipeline-depth", "8",
                   "--request-timeout-ms", "30000"])
@@ -132,7 +89,7 @@ def test_a_burst_gets_the_answers_each_request_gets_alone(t):
 
     # The first lookup blocks on the lock and holds the connection's pipeline: Postgres
     # answers in order. Everything else piles up behind it, in the ring and the queue.
-    b = Behind(t, s, list(enumerate(paths * 2)))
+    b = lf.Behind(t, s, list(enumerate(paths * 2)), answer)
     try:
         b.send()
     finally:
@@ -162,7 +119,7 @@ def test_lookups_wait_for_the_round_trip_in_flight_and_go_together(t):
     alone = {i: answer(s.get(CF % i)) for i in ids}
     st0, lk0 = merged(s)
 
-    b = Behind(t, s, [(i, CF % i) for i in ids])
+    b = lf.Behind(t, s, [(i, CF % i) for i in ids], answer)
     got = b.got
     try:
         b.send()
@@ -186,7 +143,7 @@ def test_a_round_trip_stuck_behind_a_lock_does_not_hold_other_tables(t):
     s = t.server(["--workers", "1", "--pool-size", "4", "--request-timeout-ms", "30000"])
     ids = list(range(1, 11))
     alone = {i: answer(s.get(CF % i)) for i in ids}
-    b = Behind(t, s, [(i, CF % i) for i in ids])
+    b = lf.Behind(t, s, [(i, CF % i) for i in ids], answer)
     try:
         b.send()
         lf.wait_for(lambda: len(b.got) == len(ids), 20, "the other table's lookups answered")

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import threading
 
 import lf
 
@@ -44,31 +43,6 @@ def plans_in(text):
     return out
 
 
-def merged_burst(t, s, ids):
-    """Single-row lookups of customer_features sent together while a lookup of another table
-    waits for a lock (as in test_merge.py): with --pipeline-depth len(ids), they wait in
-    lakefront until all are there, then go as one merged "= ANY" statement."""
-    got = {}
-
-    def get(key, path):
-        got[key] = s.get(path, timeout=60).status
-
-    lock = lf.Locker("lf_test.keys_int4")
-    gate = threading.Thread(target=get, args=(-1, "/api/v1/tables/lf_test.keys_int4/rows/42"))
-    threads = [threading.Thread(target=get, args=(i, ROW % i)) for i in ids]
-    try:
-        gate.start()
-        lf.wait_for(lambda: lf.lock_waiters() == 1, 20, "the first lookup to wait for the lock")
-        for th in threads:
-            th.start()
-        lf.wait_for(lambda: len(got) == len(ids), 20, "the burst answered")
-    finally:
-        lock.release()
-        for th in [gate] + threads:
-            th.join(60)
-    t.eq(sorted(got.items()), sorted([(i, 200) for i in ids] + [(-1, 200)]), "statuses")
-
-
 def test_every_execution_runs_the_generic_plan(t):
     env = lf.pg_env()
     role = env["PGUSER"]
@@ -87,7 +61,14 @@ def test_every_execution_runs_the_generic_plan(t):
             t.eq(s.get(ROW % i).status, 200, "row %d" % i)
             t.eq(s.get(ROW % i + "?select=customer_id").status, 200, "row %d, one column" % i)
             t.eq(post_lookup(s, [i, i + 1, 999999999]), 200, "batch %d" % i)
-        merged_burst(t, s, range(11, 19))
+        # Eight lookups queued behind a lookup of another table that waits for a lock: with a
+        # pipeline depth of 8 they go together, as one merged "= ANY" statement.
+        b = lf.Behind(t, s, [(i, ROW % i) for i in range(11, 19)], lambda r: r.status)
+        try:
+            b.send()
+        finally:
+            b.finish()
+        t.eq([b.got.get(i) for i in range(11, 19)], [200] * 8, "the merged lookups")
         s.stop()
         with open(log, encoding="utf-8", errors="replace") as f:
             f.seek(start)
