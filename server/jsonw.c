@@ -11,6 +11,7 @@
 #include "jsonw.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Byte classes for the scan: 0 copies as is, 1 needs an escape (controls,
  * '"' and '\\'), 2 starts a multi-byte sequence or is not valid UTF-8 at
@@ -113,6 +114,22 @@ static void put_escape(struct buf *b, uint8_t c)
     }
 }
 
+/* True when none of the eight bytes at p needs a look: none is below
+ * 0x20, '"', '\\' or 0x80 and above. The bit tricks are the usual "has a
+ * zero byte" and "has a byte less than" tests on a 64-bit word; they never
+ * miss a byte that needs a look, and the byte loop is exact, so a false
+ * alarm would only cost time. */
+static bool word_is_plain(const uint8_t *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t bad = (x & highs) | ((x - ones * 0x20) & ~x & highs) | ((q - ones) & ~q & highs) |
+                   ((bs - ones) & ~bs & highs);
+    return bad == 0;
+}
+
 void jsonw_string(struct buf *b, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s;
@@ -123,9 +140,16 @@ void jsonw_string(struct buf *b, const char *s, size_t n)
         return;
     }
     /* One reservation for the common case; escapes may still grow it. */
-    buf_reserve(b, n + 2);
+    if (b->len + n + 3 > b->cap)
+        buf_reserve(b, n + 2);
     buf_putc(b, '"');
     while (i < n) {
+        /* Eight plain bytes at a time while there are (most values are
+         * ASCII without quotes); any doubt goes to the byte loop below. */
+        while (n - i >= 8 && word_is_plain(p + i))
+            i += 8;
+        if (i == n)
+            break;
         uint8_t cls = byte_class[p[i]];
         if (cls == 0) {
             i++;
@@ -157,10 +181,7 @@ void jsonw_cstr(struct buf *b, const char *s)
         buf_append(b, "null", 4);
         return;
     }
-    size_t n = 0;
-    while (s[n] != '\0')
-        n++;
-    jsonw_string(b, s, n);
+    jsonw_string(b, s, strlen(s));
 }
 
 static bool is_digit(char c)

@@ -23,12 +23,6 @@
 
 /* ------------------------------------------------------------ type OIDs */
 
-struct oid_kind {
-    unsigned oid;
-    enum rj_kind kind;
-    enum rj_kind elem; /* for RJ_ARRAY */
-};
-
 /* From pg_type.dat, checked against pg_type of a PostgreSQL 15 cluster.
  * Only types whose to_jsonb differs from a JSON string of the text, and
  * arrays whose elements we can convert, need an entry; everything else is
@@ -40,66 +34,94 @@ struct oid_kind {
  * timetz is not in its date/time category (to_jsonb('12:00+02'::timetz) is
  * "12:00:00+02", no XSD rewrite). RJ_TIMETZ is kept for callers that want
  * the XSD form, but no OID maps to it. */
-static const struct oid_kind oid_kinds[] = {
-    {16, RJ_BOOL, RJ_STRING},          /* bool */
-    {20, RJ_INTEGER, RJ_STRING},       /* int8 */
-    {21, RJ_INTEGER, RJ_STRING},       /* int2 */
-    {23, RJ_INTEGER, RJ_STRING},       /* int4 */
-    {114, RJ_JSON, RJ_STRING},         /* json */
-    {700, RJ_FLOAT, RJ_STRING},        /* float4 */
-    {701, RJ_FLOAT, RJ_STRING},        /* float8 */
-    {1114, RJ_TIMESTAMP, RJ_STRING},   /* timestamp */
-    {1184, RJ_TIMESTAMPTZ, RJ_STRING}, /* timestamptz */
-    {1700, RJ_NUMERIC, RJ_STRING},     /* numeric */
-    {3802, RJ_JSON, RJ_STRING},        /* jsonb */
-
-    {143, RJ_ARRAY, RJ_STRING},       /* _xml */
-    {199, RJ_ARRAY, RJ_JSON},         /* _json */
-    {651, RJ_ARRAY, RJ_STRING},       /* _cidr */
-    {791, RJ_ARRAY, RJ_STRING},       /* _money */
-    {1000, RJ_ARRAY, RJ_BOOL},        /* _bool */
-    {1001, RJ_ARRAY, RJ_STRING},      /* _bytea */
-    {1002, RJ_ARRAY, RJ_STRING},      /* _char */
-    {1003, RJ_ARRAY, RJ_STRING},      /* _name */
-    {1005, RJ_ARRAY, RJ_INTEGER},     /* _int2 */
-    {1007, RJ_ARRAY, RJ_INTEGER},     /* _int4 */
-    {1009, RJ_ARRAY, RJ_STRING},      /* _text */
-    {1014, RJ_ARRAY, RJ_STRING},      /* _bpchar */
-    {1015, RJ_ARRAY, RJ_STRING},      /* _varchar */
-    {1016, RJ_ARRAY, RJ_INTEGER},     /* _int8 */
-    {1021, RJ_ARRAY, RJ_FLOAT},       /* _float4 */
-    {1022, RJ_ARRAY, RJ_FLOAT},       /* _float8 */
-    {1028, RJ_ARRAY, RJ_STRING},      /* _oid: elements are strings too */
-    {1040, RJ_ARRAY, RJ_STRING},      /* _macaddr */
-    {1041, RJ_ARRAY, RJ_STRING},      /* _inet */
-    {1115, RJ_ARRAY, RJ_TIMESTAMP},   /* _timestamp */
-    {1182, RJ_ARRAY, RJ_STRING},      /* _date */
-    {1183, RJ_ARRAY, RJ_STRING},      /* _time */
-    {1185, RJ_ARRAY, RJ_TIMESTAMPTZ}, /* _timestamptz */
-    {1187, RJ_ARRAY, RJ_STRING},      /* _interval */
-    {1231, RJ_ARRAY, RJ_NUMERIC},     /* _numeric */
-    {1270, RJ_ARRAY, RJ_STRING},      /* _timetz */
-    {1561, RJ_ARRAY, RJ_STRING},      /* _bit */
-    {1563, RJ_ARRAY, RJ_STRING},      /* _varbit */
-    {2951, RJ_ARRAY, RJ_STRING},      /* _uuid */
-    {3807, RJ_ARRAY, RJ_JSON},        /* _jsonb */
-};
-
 enum rj_kind rowjson_kind_for_oid(unsigned oid, enum rj_kind *elem)
 {
-    /* A linear scan of some forty entries. A column's OID is fixed for a
-     * whole result, so callers map it once per column, not once per value,
-     * and a sorted table or a switch would buy nothing measurable. */
-    for (size_t i = 0; i < sizeof oid_kinds / sizeof oid_kinds[0]; i++) {
-        if (oid_kinds[i].oid == oid) {
-            if (elem)
-                *elem = oid_kinds[i].elem;
-            return oid_kinds[i].kind;
-        }
+    /* A switch, which the compiler turns into a binary search: this runs
+     * for every value written. The linear scan of a table it replaced went
+     * through all forty entries for every string column, 1,700 instructions
+     * a row of the demo table (callgrind), against 300 now. */
+    enum rj_kind kind = RJ_ARRAY, e = RJ_STRING;
+    switch (oid) {
+    case 16: /* bool */
+        kind = RJ_BOOL;
+        break;
+    case 20: /* int8 */
+    case 21: /* int2 */
+    case 23: /* int4 */
+        kind = RJ_INTEGER;
+        break;
+    case 114: /* json */
+        kind = RJ_JSON;
+        break;
+    case 700: /* float4 */
+    case 701: /* float8 */
+        kind = RJ_FLOAT;
+        break;
+    case 1114: /* timestamp */
+        kind = RJ_TIMESTAMP;
+        break;
+    case 1184: /* timestamptz */
+        kind = RJ_TIMESTAMPTZ;
+        break;
+    case 1700: /* numeric */
+        kind = RJ_NUMERIC;
+        break;
+    case 3802: /* jsonb */
+        kind = RJ_JSON;
+        break;
+    case 143: /* _xml */
+    case 651: /* _cidr */
+    case 791: /* _money */
+    case 1001: /* _bytea */
+    case 1002: /* _char */
+    case 1003: /* _name */
+    case 1009: /* _text */
+    case 1014: /* _bpchar */
+    case 1015: /* _varchar */
+    case 1028: /* _oid: elements are strings too */
+    case 1040: /* _macaddr */
+    case 1041: /* _inet */
+    case 1182: /* _date */
+    case 1183: /* _time */
+    case 1187: /* _interval */
+    case 1270: /* _timetz */
+    case 1561: /* _bit */
+    case 1563: /* _varbit */
+    case 2951: /* _uuid */
+        e = RJ_STRING;
+        break;
+    case 199: /* _json */
+    case 3807: /* _jsonb */
+        e = RJ_JSON;
+        break;
+    case 1000: /* _bool */
+        e = RJ_BOOL;
+        break;
+    case 1005: /* _int2 */
+    case 1007: /* _int4 */
+    case 1016: /* _int8 */
+        e = RJ_INTEGER;
+        break;
+    case 1021: /* _float4 */
+    case 1022: /* _float8 */
+        e = RJ_FLOAT;
+        break;
+    case 1115: /* _timestamp */
+        e = RJ_TIMESTAMP;
+        break;
+    case 1185: /* _timestamptz */
+        e = RJ_TIMESTAMPTZ;
+        break;
+    case 1231: /* _numeric */
+        e = RJ_NUMERIC;
+        break;
+    default:
+        kind = RJ_STRING;
+        break;
     }
     if (elem)
-        *elem = RJ_STRING;
-    return RJ_STRING;
+        *elem = e;
+    return kind;
 }
 
 /* ------------------------------------------------------------ scalars */

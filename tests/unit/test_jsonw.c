@@ -147,6 +147,49 @@ static void test_string_long(void)
     buf_free(&want);
 }
 
+/* jsonw_string looks at eight bytes at a time while they are all plain.
+ * One byte of each kind, at every offset of strings of 1 to 24 bytes
+ * (inside a word, across words, in the tail), next to the plain bytes on
+ * either side of each class boundary: what it becomes must not depend on
+ * where it sits. */
+static void test_string_every_offset(void)
+{
+    static const struct {
+        const char *in; /* one byte, or a UTF-8 sequence, of n bytes */
+        size_t n;
+        const char *out;
+    } cases[] = {
+        {"\x00", 1, "\\u0000"}, {"\x01", 1, "\\u0001"},     {"\x1f", 1, "\\u001f"},
+        {"\x20", 1, " "},        {"!", 1, "!"},                {"\"", 1, "\\\""},
+        {"#", 1, "#"},            {"[", 1, "["},                {"\\", 1, "\\\\"},
+        {"]", 1, "]"},            {"\x7f", 1, "\x7f"},          {"\x80", 1, "\xef\xbf\xbd"},
+        {"\xff", 1, "\xef\xbf\xbd"}, {"\xc3\xa9", 2, "\xc3\xa9"},
+    };
+    int bad = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t m = cases[c].n;
+        for (size_t len = m; len <= 24; len++) {
+            for (size_t at = 0; at + m <= len; at++) {
+                char in[32];
+                memset(in, 'a', len);
+                memcpy(in + at, cases[c].in, m);
+                struct buf want = BUF_INIT;
+                buf_putc(&want, '"');
+                buf_append(&want, in, at);
+                buf_puts(&want, cases[c].out);
+                buf_append(&want, in + at + m, len - at - m);
+                buf_putc(&want, '"');
+                char *got = str_n(in, len);
+                if (strcmp(got, want.data) != 0 && bad++ < 5)
+                    printf("FAIL case %zu len %zu at %zu: %s\n", c, len, at, got);
+                free(got);
+                buf_free(&want);
+            }
+        }
+    }
+    CHECK_INT(bad, 0);
+}
+
 static void test_string_appends(void)
 {
     struct buf b = BUF_INIT;
@@ -256,6 +299,7 @@ int main(void)
     test_string_utf8();
     test_string_invalid_utf8();
     test_string_long();
+    test_string_every_offset();
     test_string_appends();
     test_cstr();
     test_is_number();
