@@ -7,6 +7,7 @@ enum loop_src_kind {
     SRC_MHD = 1, /* the worker's libmicrohttpd epoll fd */
     SRC_WAKE,    /* the worker's eventfd: shutdown, new catalog */
     SRC_PG,      /* a database connection (struct pconn) */
+    SRC_DIAL,    /* the pool's connection attempts finished (dial.h) */
 };
 
 struct loop_src {

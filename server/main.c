@@ -29,6 +29,7 @@
 #include "config.h"
 #include "creds.h"
 #include "dbxconf.h"
+#include "dial.h"
 #include "log.h"
 #include "oauth.h"
 #include "worker.h"
@@ -205,6 +206,12 @@ out:
             free(app.workers[i]);
         }
     app_catalog_stop(&app);
+    /* Connection attempts still running (dial.h) stop within 100 ms of
+     * their pool closing, unless stuck in a host name lookup: exit only
+     * when none is inside libpq, or after a bounded wait. */
+    int dialing = dial_wait_all(2000);
+    if (dialing > 0)
+        log_msg(LOG_WARN, "exiting with %d database connection attempts still running", dialing);
     free(app.workers);
     catalog_unref(app.catalog);
     creds_provider_free(app.creds);

@@ -2,9 +2,13 @@
  *
  * Connection states (each move goes through a few functions at the bottom):
  *
- *   DOWN --retry_at--> CONNECTING --PQconnectPoll ok--> SETUP --SETs done--> READY
- *     ^                    |                              |                    |
- *     +------ conn_fail ---+------------------------------+--------------------+
+ *   DOWN --retry_at--> CONNECTING --dial ok--> SETUP --SETs done--> READY
+ *     ^                    |                     |                    |
+ *     +------ conn_fail ---+---------------------+--------------------+
+ *
+ * CONNECTING runs on a thread of the attempt's own (dial.h), so that the
+ * host name lookup and the login's CPU never hold this loop; the pool sees
+ * the connection again once it is made (pool_on_dial).
  *
  * In READY the connection is in pipeline mode. Every lookup sent on it is one
  * entry of its in-flight ring; the results of the ring's head come back
@@ -44,6 +48,7 @@
 #include "app.h"
 #include "buf.h"
 #include "clock.h"
+#include "dial.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -114,6 +119,7 @@ struct pconn {
     size_t nstmts, capstmts;
     int nselections;         /* how many of them are column selections */
     bool started_once;       /* a connection was started here before */
+    unsigned dial_gen;       /* CONNECTING: the attempt (dial) whose result counts */
     bool send_failed;        /* pool_submit could not send: pool_tick fails it */
 };
 
@@ -141,6 +147,8 @@ struct pool {
     int nunmergeable;
     uint64_t reconnects;          /* conn_start after a connection's first */
     uint64_t rng;
+    struct dialbox *dials;   /* connection attempts run off the loop (dial.h) */
+    struct loop_src dial_src; /* SRC_DIAL: the box's eventfd */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -425,19 +433,16 @@ static void conn_start(struct pconn *c, uint64_t now)
         return;
     }
     int expand = app_conn_params(p->app, c->creds, kw, vals);
-    c->pg = PQconnectStartParams(kw, vals, expand);
-    if (c->pg == NULL) {
-        conn_fail(c, "out of memory starting a connection", now);
-        return;
-    }
-    if (PQstatus(c->pg) == CONNECTION_BAD) {
-        conn_fail(c, PQerrorMessage(c->pg), now);
-        return;
-    }
+    /* The attempt runs on a thread of its own (dial.h: the name lookup and
+     * the login's CPU stay off this loop) and ends by its own deadline; the
+     * one here, a second later, only backs it up. */
+    unsigned timeout_ms = (unsigned)p->app->cfg.connect_timeout_ms;
     c->state = PC_CONNECTING;
-    c->deadline = now + (uint64_t)p->app->cfg.connect_timeout_ms * 1000;
-    /* Per libpq's docs, polling starts as if PGRES_POLLING_WRITING. */
-    watch_socket(c, EPOLLOUT);
+    c->deadline = now + ((uint64_t)timeout_ms + 1000) * 1000;
+    c->dial_gen++;
+    char err[160];
+    if (!dial_start(p->dials, kw, vals, expand, timeout_ms, c->idx, c->dial_gen, err, sizeof err))
+        conn_fail(c, err, now);
 }
 
 static void conn_setup(struct pconn *c, uint64_t now)
@@ -1037,25 +1042,39 @@ static void read_setup(struct pconn *c, uint64_t now)
 
 /* ------------------------------------------------------------ events */
 
+/* A connection attempt ended (dial.h). One that no longer counts (its
+ * connection gave up waiting, or the pool stopped) is thrown away. */
+static void dial_done(struct pool *p, struct dial *d, uint64_t now)
+{
+    struct pconn *c = d->tag >= 0 && d->tag < p->nconns ? &p->conns[d->tag] : NULL;
+    if (c == NULL || c->state != PC_CONNECTING || d->gen != c->dial_gen) {
+        dial_free(d);
+        return;
+    }
+    c->pg = d->pg;
+    d->pg = NULL;
+    if (!d->ok) {
+        conn_fail(c, d->error, now);
+    } else {
+        watch_socket(c, EPOLLIN);
+        conn_setup(c, now);
+    }
+    dial_free(d);
+}
+
+void pool_on_dial(struct pool *p, uint64_t now)
+{
+    struct dial *d = dialbox_take(p->dials);
+    while (d != NULL) {
+        struct dial *next = d->next;
+        dial_done(p, d, now);
+        d = next;
+    }
+    dispatch(p, now);
+}
+
 void pool_on_event(struct pool *p, struct pconn *c, uint32_t events, uint64_t now)
 {
-    if (c->state == PC_CONNECTING) {
-        switch (PQconnectPoll(c->pg)) {
-        case PGRES_POLLING_READING:
-            watch_socket(c, EPOLLIN);
-            return;
-        case PGRES_POLLING_WRITING:
-            watch_socket(c, EPOLLOUT);
-            return;
-        case PGRES_POLLING_OK:
-            watch_socket(c, EPOLLIN);
-            conn_setup(c, now);
-            return;
-        default:
-            conn_fail(c, PQerrorMessage(c->pg), now);
-            return;
-        }
-    }
     if (c->state != PC_SETUP && c->state != PC_READY)
         return;
     if (events & EPOLLOUT)
@@ -1133,6 +1152,15 @@ struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
     p->nconns = nconns;
     p->qlimit = (size_t)queue_limit;
     p->rng = (uint64_t)(uintptr_t)p ^ 0x9e3779b97f4a7c15ull;
+    p->dials = dialbox_new();
+    p->dial_src.kind = SRC_DIAL;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &p->dial_src};
+    if (p->dials == NULL || epoll_ctl(epfd, EPOLL_CTL_ADD, dialbox_fd(p->dials), &ev) != 0) {
+        dialbox_close(p->dials);
+        free(p->keyvals);
+        free(p);
+        return NULL;
+    }
     p->conns = xcalloc((size_t)nconns, sizeof *p->conns);
     for (int i = 0; i < nconns; i++) {
         struct pconn *c = &p->conns[i];
@@ -1163,6 +1191,7 @@ void pool_free(struct pool *p)
     }
     free(p->conns);
     free(p->keyvals);
+    dialbox_close(p->dials);
     free(p);
 }
 

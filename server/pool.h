@@ -116,7 +116,9 @@ enum pool_submit_result {
 };
 
 /* A pool of nconns connections registered with epfd. Connecting starts at
- * the first pool_tick. queue_limit bounds the wait queue. */
+ * the first pool_tick; each attempt runs on a thread of its own (dial.h),
+ * whose end the pool hears of through an eventfd in epfd. queue_limit
+ * bounds the wait queue. NULL (errno set) when no eventfd could be had. */
 struct pool *pool_new(struct app *app, int epfd, int nconns, int queue_limit,
                       struct metrics *metrics);
 
@@ -137,6 +139,9 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
 
 /* An epoll event for a connection (data.ptr was a struct pconn). */
 void pool_on_event(struct pool *p, struct pconn *c, uint32_t events, uint64_t now_us);
+
+/* The epoll event of SRC_DIAL: connection attempts have finished. */
+void pool_on_dial(struct pool *p, uint64_t now_us);
 
 /* Deadlines, reconnects, recycling. Call every loop turn. */
 void pool_tick(struct pool *p, uint64_t now_us);

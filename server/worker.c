@@ -115,6 +115,10 @@ int worker_init(struct worker *w, struct app *app, int id, int nconns, int queue
     }
     memset(w->metrics, 0, sizeof *w->metrics);
     w->pool = pool_new(app, w->epfd, nconns, queue_limit, w->metrics);
+    if (w->pool == NULL) {
+        snprintf(err, errlen, "worker %d: cannot set up the database pool: %s", id, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -192,6 +196,8 @@ static void *worker_main(void *arg)
                     log_msg(LOG_ERROR, "worker %d: eventfd: %s", w->id, strerror(errno));
             } else if (src->kind == SRC_PG) {
                 pool_on_event(w->pool, (struct pconn *)src, evs[i].events, now);
+            } else if (src->kind == SRC_DIAL) {
+                pool_on_dial(w->pool, now);
             }
             /* SRC_MHD: MHD_run below handles it. */
         }
