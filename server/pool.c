@@ -177,8 +177,8 @@ static void set_events(struct pconn *c, uint32_t events)
         c->events = events;
 }
 
-/* libpq may replace the socket during PQconnectPoll (a second host, or the
- * SSL retry): register whatever PQsocket says now. */
+/* Watches the connection's socket for these events: registers it the first
+ * time (a new connection, from conn_setup), else changes the events. */
 static void watch_socket(struct pconn *c, uint32_t events)
 {
     int fd = PQsocket(c->pg);
@@ -1053,12 +1053,10 @@ static void dial_done(struct pool *p, struct dial *d, uint64_t now)
     }
     c->pg = d->pg;
     d->pg = NULL;
-    if (!d->ok) {
-        conn_fail(c, d->error, now);
-    } else {
-        watch_socket(c, EPOLLIN);
+    if (d->ok)
         conn_setup(c, now);
-    }
+    else
+        conn_fail(c, d->error, now);
     dial_free(d);
 }
 
