@@ -26,10 +26,35 @@ struct dialbox {
     struct dial *head, *tail; /* finished, not yet taken */
 };
 
-/* Attempt threads running in the process, for dial_wait_all. */
+/* Attempt threads running in the process, for dial_wait_all, and those
+ * that have ended and wait to be joined. They are joined, not detached:
+ * only a join says that a thread's exit has run to its end, thread-local
+ * destructors included (OpenSSL frees a thread's random generators there),
+ * and the process must not exit before. */
+struct ended {
+    pthread_t thread;
+    struct ended *next;
+};
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t running_cond = PTHREAD_COND_INITIALIZER;
 static int running;
+static struct ended *ended;
+
+/* Joins the threads that have ended. Each has done all but return, so a
+ * join waits for its exit only: microseconds. */
+static void reap(void)
+{
+    pthread_mutex_lock(&running_lock);
+    struct ended *e = ended;
+    ended = NULL;
+    pthread_mutex_unlock(&running_lock);
+    while (e != NULL) {
+        struct ended *next = e->next;
+        pthread_join(e->thread, NULL);
+        free(e);
+        e = next;
+    }
+}
 
 struct dialbox *dialbox_new(void)
 {
@@ -185,7 +210,11 @@ static void *dial_main(void *arg)
     }
     box_unref(box);
 
+    struct ended *e = xmalloc(sizeof *e);
+    e->thread = pthread_self();
     pthread_mutex_lock(&running_lock);
+    e->next = ended;
+    ended = e;
     if (--running == 0)
         pthread_cond_broadcast(&running_cond);
     pthread_mutex_unlock(&running_lock);
@@ -195,6 +224,7 @@ static void *dial_main(void *arg)
 bool dial_start(struct dialbox *box, const char *const *kw, const char *const *vals, int expand,
                 unsigned timeout_ms, int tag, unsigned gen, char *err, size_t errlen)
 {
+    reap();
     struct dial *d = xcalloc(1, sizeof *d);
     d->tag = tag;
     d->gen = gen;
@@ -211,14 +241,8 @@ bool dial_start(struct dialbox *box, const char *const *kw, const char *const *v
     running++;
     pthread_mutex_unlock(&running_lock);
 
-    pthread_attr_t attr;
     pthread_t t;
-    int rc = pthread_attr_init(&attr);
-    if (rc == 0) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        rc = pthread_create(&t, &attr, dial_main, d);
-        pthread_attr_destroy(&attr);
-    }
+    int rc = pthread_create(&t, NULL, dial_main, d);
     if (rc == 0)
         return true;
 
@@ -277,5 +301,6 @@ int dial_wait_all(unsigned timeout_ms)
             break;
     int left = running;
     pthread_mutex_unlock(&running_lock);
+    reap();
     return left;
 }

@@ -9,8 +9,8 @@
  * that worker waited that long, at each start, lifetime recycle and
  * reconnect, and as long as the resolver's timeouts when DNS is down.
  *
- * How: the pool calls dial_start on its loop thread. A new detached thread
- * runs PQconnectStartParams and PQconnectPoll with poll() until the
+ * How: the pool calls dial_start on its loop thread. A new thread runs
+ * PQconnectStartParams and PQconnectPoll with poll() until the
  * connection is made, fails, or the attempt's deadline passes, then puts
  * the finished attempt on the pool's dialbox and writes the box's eventfd,
  * which the pool watches in its epoll set. The pool takes finished attempts
@@ -74,8 +74,8 @@ void dial_free(struct dial *d);
  * finished ones not yet taken are freed. */
 void dialbox_close(struct dialbox *box);
 
-/* Waits up to timeout_ms for every attempt thread of the process to end.
- * Returns how many are still running. */
+/* Waits up to timeout_ms for every attempt thread of the process to end,
+ * and joins those that have. Returns how many are still running. */
 int dial_wait_all(unsigned timeout_ms);
 
 #endif
