@@ -14,16 +14,18 @@
  * connection is made, fails, or the attempt's deadline passes, then puts
  * the finished attempt on the pool's dialbox and writes the box's eventfd,
  * which the pool watches in its epoll set. The pool takes finished attempts
- * with dialbox_take, also on its loop thread. The box's mutex is taken by
- * those two calls only, a few times an hour: never on the request path.
+ * with dialbox_take, also on its loop thread. The box's mutex is taken when
+ * an attempt starts, looks whether to stop (every 100 ms) and ends, and when
+ * the pool takes results: a few times an hour, never on the request path.
  *
  * Lifetimes: a box counts one reference for its owner and one per attempt
  * in flight; the last to let go frees it. dialbox_close (the owner, once)
  * also tells attempts in flight to stop: each one notices within 100 ms,
  * unless it is inside the blocking host name lookup, and throws its
- * connection away. dial_wait_all (main, after the workers are gone) waits
- * for the attempt threads to end, so that none is inside libpq or OpenSSL
- * while the process exits.
+ * connection away. Threads are joined, not detached (dial.c says why):
+ * dial_start joins those that have ended since the last call, and
+ * dial_wait_all (main, after the workers are gone) waits for the rest, so
+ * that none is inside libpq or OpenSSL while the process exits.
  */
 #ifndef LF_DIAL_H
 #define LF_DIAL_H
