@@ -200,8 +200,9 @@ static void *dial_main(void *arg)
     }
     pthread_mutex_unlock(&box->lock);
     if (keep) {
-        /* An eventfd write fails only with EAGAIN, when the counter is
-         * already non-zero: the owner will look anyway. */
+        /* An eventfd write fails only when the counter would overflow,
+         * which a few attempts cannot reach; the result is on the list
+         * whatever happens to the wakeup. */
         uint64_t one = 1;
         ssize_t w = write(box->efd, &one, sizeof one);
         (void)w;

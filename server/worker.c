@@ -125,7 +125,8 @@ int worker_init(struct worker *w, struct app *app, int id, int nconns, int queue
 void worker_wake(struct worker *w)
 {
     uint64_t one = 1;
-    /* EAGAIN means the counter is already non-zero: the loop will wake. */
+    /* EAGAIN would mean the counter is about to overflow: the loop has
+     * plenty of wakeups pending already. */
     if (write(w->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
         log_msg(LOG_ERROR, "cannot wake worker %d: %s", w->id, strerror(errno));
 }
