@@ -45,11 +45,12 @@ struct request {
     uint64_t start_us;
     bool begun;                 /* http_handler has seen this request */
     bool served;                /* the request is complete and serve() ran */
-    bool suspended;
+    bool parked;                /* waiting for its lookup (see submit) */
+    bool orphan;                /* MHD closed it while parked: freed when the lookup ends */
     struct route route;
     struct catalog *catalog;    /* reference held while a table is in use */
-    struct lookup lookup;       /* the pool borrows it while suspended */
-    struct MHD_Response *response; /* made while suspended, queued on resume */
+    struct lookup lookup;       /* the pool borrows it while parked */
+    struct MHD_Response *response; /* made while parked, queued by the next handler call */
     unsigned status;
     size_t body_len;
     char etag[ETAG_LEN];        /* set for a row's 200 or 304: "" otherwise */
@@ -161,8 +162,11 @@ static void server_timing(const struct request *rq, struct MHD_Response *r)
     MHD_add_response_header(r, "Server-Timing", v);
 }
 
-/* Queues the response now when MHD is calling us, else keeps it for the
- * call that follows MHD_resume_connection. Takes ownership of body. */
+static void request_release(struct worker *w, struct request *rq);
+static bool orphan_done(struct request *rq);
+
+/* Keeps the response for http_handler to queue: now, when MHD is calling
+ * it, or at the next MHD_run for a parked request. Takes ownership of body. */
 static void respond(struct request *rq, unsigned status, char *body, size_t len, int retry_after,
                     const char *allow)
 {
@@ -196,9 +200,10 @@ static void respond(struct request *rq, unsigned status, char *body, size_t len,
     rq->status = status;
     rq->body_len = len;
     rq->response = r;
-    if (rq->suspended) {
-        rq->suspended = false;
-        MHD_resume_connection(rq->conn);
+    if (rq->parked) {
+        rq->parked = false;
+        rq->w->parked--;
+        rq->w->answered++;
     }
 }
 
@@ -351,6 +356,8 @@ static void respond_failure(struct request *rq, enum lookup_status st)
 static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult *res)
 {
     struct request *rq = (struct request *)((char *)lk - offsetof(struct request, lookup));
+    if (orphan_done(rq))
+        return;
     const struct cat_table *t = lk->table;
     struct buf d = BUF_INIT;
     char msg[512];
@@ -384,19 +391,32 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
     buf_free(&d);
 }
 
-/* Hands rq->lookup to the pool: suspended until it completes, or answered
- * at once when the queue is full or the database is down. */
+/* Hands rq->lookup to the pool: parked until it completes, or answered at
+ * once when the queue is full or the database is down.
+ *
+ * Parked, not suspended. http_handler returns without a response, which
+ * leaves the connection with MHD in its "request received" state, and MHD
+ * calls the handler again at every MHD_run until it queues one. Suspending
+ * instead (MHD_suspend_connection) cost every request two epoll_ctl calls
+ * (libmicrohttpd 0.9.75 takes the socket out of its epoll set and puts it
+ * back), a recv that returns EAGAIN after the resume, and one to three
+ * more turns of the loop: 1.5 to 3 us of lakefront's 11 to 12 per request
+ * under wrk (tests/load/README.md, entry 28). What parking costs instead:
+ * each MHD_run calls the handler of every parked request of the loop, a
+ * few hundred instructions each, and MHD_get_timeout says 0 while any is
+ * parked, which the loop reads accordingly (worker.c, PARK_POLL_MS). A
+ * client that resets its connection meanwhile makes MHD close it, and the
+ * request is freed when its lookup ends (http_completed, orphan_done). */
 static void submit(struct request *rq)
 {
     struct buf d = BUF_INIT;
     switch (pool_submit(rq->w->pool, &rq->lookup, clock_now_us())) {
     case POOL_ACCEPTED:
         /* The pool answers later, never inside pool_submit; were it ever to
-         * (rq->response already made), suspending now would strand the
-         * answer. */
-        if (!rq->suspended && rq->response == NULL) {
-            rq->suspended = true;
-            MHD_suspend_connection(rq->conn);
+         * (rq->response already made), the request is not parked. */
+        if (!rq->parked && rq->response == NULL) {
+            rq->parked = true;
+            rq->w->parked++;
         }
         break;
     case POOL_FULL:
@@ -559,6 +579,8 @@ static void probe_next(struct request *rq)
 static void batch_done(struct lookup *lk, enum lookup_status st, const PGresult *res)
 {
     struct request *rq = (struct request *)((char *)lk - offsetof(struct request, lookup));
+    if (orphan_done(rq))
+        return;
     size_t n = batchparse_nkeys(rq->bp);
 
     if (rq->probing) {
@@ -1218,7 +1240,7 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
         serve(rq);
     }
     if (rq->response == NULL)
-        return MHD_YES; /* suspended until the lookup completes */
+        return MHD_YES; /* parked until the lookup completes (submit) */
     enum MHD_Result ret = MHD_queue_response(conn, rq->status, rq->response);
     MHD_destroy_response(rq->response);
     rq->response = NULL;
@@ -1292,6 +1314,28 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             logline_end(&l);
         }
     }
+    if (rq->parked) {
+        /* The client went away while its lookup is with the pool, which
+         * still holds rq->lookup: the lookup's end frees it. */
+        rq->parked = false;
+        rq->orphan = true;
+        w->parked--;
+        return;
+    }
+    request_release(w, rq);
+}
+
+/* An orphan's lookup has ended: nobody is left to answer. */
+static bool orphan_done(struct request *rq)
+{
+    if (!rq->orphan)
+        return false;
+    request_release(rq->w, rq);
+    return true;
+}
+
+static void request_release(struct worker *w, struct request *rq)
+{
     if (rq->response != NULL)
         MHD_destroy_response(rq->response);
     route_free(&rq->route);

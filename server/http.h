@@ -5,8 +5,9 @@
  *                  with the raw target (MHD's own copy is percent-decoded).
  *   http_handler   the headers are in: route, check, answer at once
  *                  (metadata, health, errors) or submit a lookup to the
- *                  worker's pool and suspend the connection; called again
- *                  after the lookup completes to queue its response.
+ *                  worker's pool and return without a response ("parked",
+ *                  see submit); MHD calls it again at each MHD_run, and
+ *                  once the lookup has completed, it queues the response.
  *   http_completed the response went out (or the client left): access log,
  *                  free.
  * All three run on the worker's loop thread; cls is the struct worker.

@@ -1231,8 +1231,8 @@ enum pool_submit_result pool_submit(struct pool *p, struct lookup *lk, uint64_t 
     queue_push(p, lk, false);
     /* The connection broke under the send. Failing it here could complete
      * lk (when no connection is left, queued lookups are answered at once)
-     * inside pool_submit, before the caller has suspended its request for
-     * the answer; the answer would then never be sent. The next pool_tick
+     * inside pool_submit, before the caller has parked its request for
+     * the answer (http.c, submit). The next pool_tick
      * fails it instead, and pool_timeout_ms makes that immediate. */
     if (c != NULL)
         c->send_failed = true;

@@ -71,13 +71,13 @@ int worker_init(struct worker *w, struct app *app, int id, int nconns, int queue
     unsigned limit = (unsigned)(cfg->max_connections / app->nworkers);
     /* Every worker listens on the same port with SO_REUSEPORT, so the
      * kernel balances connections between the loops with no shared accept
-     * lock. Suspend/resume lets a request wait for Postgres without holding
-     * the thread; MHD_USE_EPOLL without a thread of its own lets our loop
+     * lock. A request waits for Postgres parked (http.c, submit), without
+     * holding the thread; MHD_USE_EPOLL without a thread of its own lets our loop
      * drive MHD together with the database sockets. MHD_USE_TURBO makes
      * MHD read, write and accept at once, before epoll says the socket is
      * ready, where it expects the call to succeed: about 1 us of CPU less
      * per request here, on average (tests/load/README.md, entry 14). */
-    w->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+    w->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
                                   MHD_USE_TURBO,
                               (uint16_t)*port, NULL, NULL, http_handler, w,
                               /* first, or MHD complains on stderr before it applies */
@@ -166,6 +166,15 @@ static void begin_drain(struct worker *w, uint64_t now)
         close(fd);
 }
 
+/* While a request is parked (http.c, submit), MHD_get_timeout says 0: the
+ * parked connection is on MHD's ready list. The loop then runs MHD when its
+ * epoll set says so, twice after answers were made (the first MHD_run
+ * queues them, the second sends them), and at least every PARK_POLL_MS.
+ * The bound is for what MHD alone knows is pending, such as a pipelined
+ * request that arrived while the one before it was parked: it waits at
+ * most this long for the next MHD_run. */
+#define PARK_POLL_MS 1
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -178,8 +187,15 @@ static void *worker_main(void *arg)
         uint64_t now = clock_now_us();
         int timeout = pool_timeout_ms(w->pool, now);
         MHD_UNSIGNED_LONG_LONG mhd_ms;
-        if (MHD_get_timeout(w->mhd, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout)
+        if (w->answered > 0) {
+            timeout = 0; /* answered after the last MHD_run (pool_flush) */
+        } else if (w->parked > 0) {
+            if (timeout > PARK_POLL_MS) /* MHD would say 0 */
+                timeout = PARK_POLL_MS;
+        } else if (MHD_get_timeout(w->mhd, &mhd_ms) == MHD_YES &&
+                   mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout) {
             timeout = (int)mhd_ms;
+        }
         if (w->draining && timeout > 50)
             timeout = 50;
 
@@ -213,9 +229,12 @@ static void *worker_main(void *arg)
             pool_fail_all(w->pool, LOOKUP_UNAVAILABLE, "the service is shutting down");
             failed_all = true;
         }
-        /* After the pool: requests that pool events completed this turn
-         * were resumed, and MHD sends their responses now. */
+        /* After the pool: MHD sends now what pool events answered this turn. */
+        bool answered = w->answered > 0;
+        w->answered = 0;
         MHD_run(w->mhd);
+        if (answered)
+            MHD_run(w->mhd); /* the first queued the answers, this one sends them */
         pool_flush(w->pool, now);
         publish_pool(w);
 

@@ -41,6 +41,9 @@ struct worker {
     uint64_t catalog_gen;
     uint64_t rng[2];          /* request ids */
     size_t requests;          /* HTTP requests begun and not yet completed */
+    size_t parked;            /* requests waiting for a lookup, their connections
+                                 left with MHD unsuspended (http.c, submit) */
+    size_t answered;          /* parked requests answered since the last MHD_run */
     struct request *spare;    /* request objects for reuse (http.c); nspare of them */
     size_t nspare;
     bool draining;

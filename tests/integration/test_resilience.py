@@ -3,6 +3,7 @@ queue, lookups past their deadline, SIGTERM with requests in flight."""
 import http.client
 import signal
 import socket
+import struct
 import threading
 import time
 
@@ -138,6 +139,60 @@ def test_lookup_past_deadline_gets_504_and_queued_one_503(t):
     t.error(results["queued"], 503, "DATABASE_UNAVAILABLE", "lookup that never got a connection")
     # The connection survives its cancelled statement.
     lf.wait_for(lambda: s.get(PRODUCT).status == 200, 10, "a lookup after the timeouts")
+
+
+def test_client_gone_while_its_lookup_waits(t):
+    # Two keep-alive clients reset their connections while their lookups
+    # wait: one at Postgres, one in the queue behind it. MHD closes both
+    # requests at once (the access log says so), each lookup still ends when
+    # Postgres answers, nothing of them is left behind (the sanitizer build
+    # checks for leaks at exit), and the server goes on answering.
+    s = t.server(["--workers", "1", "--pool-size", "1", "--pipeline-depth", "1",
+                  "--request-timeout-ms", "20000", "--statement-timeout-ms", "60000"])
+
+    def ask(sock, rid):
+        sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nX-Request-Id: %s\r\n\r\n" %
+                     (PRODUCT.encode(), rid.encode()))
+
+    # A request answered first: libmicrohttpd watches a connection's socket
+    # only from its first wait for the next request on.
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=10) for _ in range(2)]
+    for n, sock in enumerate(socks):
+        ask(sock, "warm%d" % n)
+        f = sock.makefile("rb")
+        t.eq(f.readline().split()[1], b"200", "warm-up %d" % n)
+        length = 0
+        while True:
+            line = f.readline().strip()
+            if not line:
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        f.read(length)
+        f.close()  # else sock.close() below would leave the socket open
+    lock = lf.Locker("gold.products")
+    try:
+        for n, sock in enumerate(socks):
+            ask(sock, "gone%d" % n)
+            if n == 0:
+                lf.wait_for(lambda: lf.lock_waiters() == 1, 10, "the first lookup at Postgres")
+            else:
+                lf.wait_for(lambda: "lakefront_queue_depth 1\n" in s.get("/metrics").body, 10,
+                            "the second lookup in the queue")
+            # A reset, not a FIN: the socket is gone at once on both sides.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        for n in range(2):
+            line = s.wait_log(lambda l: l.get("msg") == "access" and
+                              l.get("request_id") == "gone%d" % n)
+            t.true("terminated" in line, "request gone%d closed before its answer: %r" % (n, line))
+    finally:
+        lock.release()
+    lf.wait_for(lambda: "lakefront_queue_depth 0\n" in s.get("/metrics").body, 10,
+                "the queue to empty")
+    r = s.get(PRODUCT)
+    t.eq((r.status, r.json.get("sku")), (200, "SKU-000001"), "a lookup afterwards")
+    t.eq(s.stop(timeout=10), 0, "exit code")
 
 
 def test_sigterm_finishes_requests_in_flight(t):
