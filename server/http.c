@@ -47,6 +47,7 @@ struct request {
     bool served;                /* the request is complete and serve() ran */
     bool parked;                /* waiting for its lookup (see submit) */
     bool orphan;                /* MHD closed it while parked: freed when the lookup ends */
+    bool failed;                /* no response could be made: close the connection */
     struct route route;
     struct catalog *catalog;    /* reference held while a table is in use */
     struct lookup lookup;       /* the pool borrows it while parked */
@@ -165,6 +166,17 @@ static void server_timing(const struct request *rq, struct MHD_Response *r)
 static void request_release(struct worker *w, struct request *rq);
 static bool orphan_done(struct request *rq);
 
+/* A parked request has its answer (or has failed): the next MHD_run gives
+ * it to MHD, and the one after sends it (worker.c). */
+static void unpark(struct request *rq)
+{
+    if (rq->parked) {
+        rq->parked = false;
+        rq->w->parked--;
+        rq->w->answered++;
+    }
+}
+
 /* Keeps the response for http_handler to queue: now, when MHD is calling
  * it, or at the next MHD_run for a parked request. Takes ownership of body. */
 static void respond(struct request *rq, unsigned status, char *body, size_t len, int retry_after,
@@ -172,8 +184,12 @@ static void respond(struct request *rq, unsigned status, char *body, size_t len,
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL) {
+        /* Out of memory in MHD: the handler's next call returns MHD_NO,
+         * and MHD closes the connection without a response. */
         free(body);
-        return; /* out of memory in MHD: the connection is closed without a response */
+        rq->failed = true;
+        unpark(rq);
+        return;
     }
     if (status != 204)
         MHD_add_response_header(r, "Content-Type",
@@ -200,11 +216,7 @@ static void respond(struct request *rq, unsigned status, char *body, size_t len,
     rq->status = status;
     rq->body_len = len;
     rq->response = r;
-    if (rq->parked) {
-        rq->parked = false;
-        rq->w->parked--;
-        rq->w->answered++;
-    }
+    unpark(rq);
 }
 
 static void respond_buf(struct request *rq, unsigned status, struct buf *b)
@@ -404,7 +416,7 @@ static void lookup_done(struct lookup *lk, enum lookup_status st, const PGresult
  * under wrk (tests/load/README.md, entry 28). What parking costs instead:
  * each MHD_run calls the handler of every parked request of the loop, a
  * few hundred instructions each, and MHD_get_timeout says 0 while any is
- * parked, which the loop reads accordingly (worker.c, PARK_POLL_MS). A
+ * parked, which the loop reads accordingly (worker.c, PARK_BUSY_MS). A
  * client that resets its connection meanwhile makes MHD close it, and the
  * request is freed when its lookup ends (http_completed, orphan_done). */
 static void submit(struct request *rq)
@@ -1115,6 +1127,7 @@ void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     rq->uri = xstrndup(uri, rq->uri_len);
     rq->start_us = clock_now_us();
     w->requests++;
+    w->mhd_activity++;
     return rq;
 }
 
@@ -1223,13 +1236,14 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
         if (rq->route_status == ROUTE_OK && rq->route.kind == ROUTE_LOOKUP)
             batch_begin(rq);
         if (rq->response == NULL)
-            return MHD_YES;
+            return rq->failed ? MHD_NO : MHD_YES;
         enum MHD_Result ret = MHD_queue_response(conn, rq->status, rq->response);
         MHD_destroy_response(rq->response);
         rq->response = NULL;
         return ret;
     }
     if (*upload_data_size != 0) {
+        rq->w->mhd_activity++; /* worker.c: MHD may have more of this body */
         if (!rq->served)
             body_piece(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -1240,7 +1254,7 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
         serve(rq);
     }
     if (rq->response == NULL)
-        return MHD_YES; /* parked until the lookup completes (submit) */
+        return rq->failed ? MHD_NO : MHD_YES; /* parked until the lookup completes (submit) */
     enum MHD_Result ret = MHD_queue_response(conn, rq->status, rq->response);
     MHD_destroy_response(rq->response);
     rq->response = NULL;
@@ -1279,6 +1293,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (rq == NULL)
         return;
     *req_cls = NULL;
+    w->mhd_activity++; /* worker.c: a keep-alive connection may hold its next request */
 
     uint64_t end_us = clock_now_us();
     if (rq->served) {

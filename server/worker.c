@@ -43,6 +43,21 @@ static int watch(int epfd, int fd, void *ptr)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* MHD closes a connection that has been idle this long, and a parked
+ * request counts as idle (its clock stopped at its last read). So the
+ * timeout outlasts the longest a request can wait for its lookups: a
+ * deadline each, and a batch looking for its invalid key submits up to
+ * 2 + log2(batch_max_keys) of them, one after another. 300 s otherwise,
+ * for idle keep-alive connections. */
+static unsigned conn_timeout_s(const struct config *cfg)
+{
+    unsigned lookups = 2;
+    for (int n = cfg->batch_max_keys; n > 1; n = (n + 1) / 2)
+        lookups++;
+    unsigned long long s = (unsigned long long)lookups * (unsigned)cfg->request_timeout_ms / 1000 + 1;
+    return s > 300 ? (unsigned)s : 300;
+}
+
 int worker_init(struct worker *w, struct app *app, int id, int nconns, int queue_limit, int *port,
                 char *err, size_t errlen)
 {
@@ -87,7 +102,7 @@ int worker_init(struct worker *w, struct app *app, int id, int nconns, int queue
                               MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, w,
                               MHD_OPTION_NOTIFY_COMPLETED, http_completed, w,
                               MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1u,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+                              MHD_OPTION_CONNECTION_TIMEOUT, conn_timeout_s(cfg),
                               /* Each open connection keeps a buffer of this
                                * size; MHD's default, 32 KB, made 1,000 idle
                                * keep-alive clients cost 32 MB. 16 KB still
@@ -167,13 +182,19 @@ static void begin_drain(struct worker *w, uint64_t now)
 }
 
 /* While a request is parked (http.c, submit), MHD_get_timeout says 0: the
- * parked connection is on MHD's ready list. The loop then runs MHD when its
- * epoll set says so, twice after answers were made (the first MHD_run
- * queues them, the second sends them), and at least every PARK_POLL_MS.
- * The bound is for what MHD alone knows is pending, such as a pipelined
- * request that arrived while the one before it was parked: it waits at
- * most this long for the next MHD_run. */
-#define PARK_POLL_MS 1
+ * parked connection is on MHD's ready list, and every MHD_run calls its
+ * handler. So while any is parked, the loop decides when MHD runs: when
+ * MHD's epoll fd is ready, twice after answers were made (the first run
+ * queues them, the second sends them), and otherwise after a wait bounded
+ * by what MHD may hold that only it knows of:
+ *  - PARK_BUSY_MS after a run that began, read or completed a request: a
+ *    keep-alive connection may already hold its next request (HTTP
+ *    pipelining), or a body more bytes;
+ *  - PARK_QUIET_MS after a run that only found parked requests waiting, so
+ *    that a slow database does not make the loop walk all of them every
+ *    millisecond. */
+#define PARK_BUSY_MS 1
+#define PARK_QUIET_MS 50
 
 static void *worker_main(void *arg)
 {
@@ -190,8 +211,9 @@ static void *worker_main(void *arg)
         if (w->answered > 0) {
             timeout = 0; /* answered after the last MHD_run (pool_flush) */
         } else if (w->parked > 0) {
-            if (timeout > PARK_POLL_MS) /* MHD would say 0 */
-                timeout = PARK_POLL_MS;
+            int cap = w->mhd_activity > 0 ? PARK_BUSY_MS : PARK_QUIET_MS;
+            if (timeout > cap) /* MHD would say 0 */
+                timeout = cap;
         } else if (MHD_get_timeout(w->mhd, &mhd_ms) == MHD_YES &&
                    mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout) {
             timeout = (int)mhd_ms;
@@ -232,6 +254,7 @@ static void *worker_main(void *arg)
         /* After the pool: MHD sends now what pool events answered this turn. */
         bool answered = w->answered > 0;
         w->answered = 0;
+        w->mhd_activity = 0;
         MHD_run(w->mhd);
         if (answered)
             MHD_run(w->mhd); /* the first queued the answers, this one sends them */

@@ -44,6 +44,7 @@ struct worker {
     size_t parked;            /* requests waiting for a lookup, their connections
                                  left with MHD unsuspended (http.c, submit) */
     size_t answered;          /* parked requests answered since the last MHD_run */
+    size_t mhd_activity;      /* requests begun, read or completed in the last MHD_run */
     struct request *spare;    /* request objects for reuse (http.c); nspare of them */
     size_t nspare;
     bool draining;
