@@ -255,6 +255,11 @@ static void *worker_main(void *arg)
         bool answered = w->answered > 0;
         w->answered = 0;
         w->mhd_activity = 0;
+        /* The gauges first: a client that has its answer, and asks
+         * /metrics at once (of either loop), sees the pool as it was when
+         * the answer was made, not as it was a turn earlier. */
+        if (answered)
+            publish_pool(w);
         MHD_run(w->mhd);
         if (answered)
             MHD_run(w->mhd); /* the first queued the answers, this one sends them */
