@@ -8,6 +8,7 @@ enum loop_src_kind {
     SRC_WAKE,    /* the worker's eventfd: shutdown, new catalog */
     SRC_PG,      /* a database connection (struct pconn) */
     SRC_DIAL,    /* the pool's connection attempts finished (dial.h) */
+    SRC_TIMER,   /* the worker's timerfd: the loop's next deadline came */
 };
 
 struct loop_src {

@@ -5,8 +5,8 @@
  * Each worker runs a libmicrohttpd daemon in external-epoll mode listening on
  * the same port as the others (SO_REUSEPORT: the kernel spreads new
  * connections), and its own pool. One epoll set watches MHD's epoll fd, the
- * pool's sockets and an eventfd that other threads write to wake it
- * (shutdown, a new catalog).
+ * pool's sockets, an eventfd that other threads write to wake it
+ * (shutdown, a new catalog) and a timerfd for the loop's deadlines.
  */
 #ifndef LF_WORKER_H
 #define LF_WORKER_H
@@ -33,6 +33,9 @@ struct worker {
     int epfd;
     struct loop_src wake_src; /* SRC_WAKE */
     int wakefd;
+    struct loop_src timer_src; /* SRC_TIMER */
+    int timerfd;
+    uint64_t timer_at;        /* when timerfd fires (monotonic us), 0: disarmed */
     struct loop_src mhd_src;  /* SRC_MHD */
     struct MHD_Daemon *mhd;
     struct pool *pool;
